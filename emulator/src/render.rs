@@ -1,0 +1,1 @@
+//! Export rendering with ffmpeg (being written by the render owner).

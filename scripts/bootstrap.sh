@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: installs only what is missing and says
+# what it does. Safe to run again and again (it is the first step of `make test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1mbootstrap:\033[0m %s\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && have sudo; then SUDO="sudo"; fi
+
+# --- Debian packages: Chromium + driver for browser tests, ffmpeg for renders.
+missing_apt=()
+have chromium || missing_apt+=(chromium)
+have chromedriver || missing_apt+=(chromium-driver)
+have ffmpeg || missing_apt+=(ffmpeg)
+have ffprobe || missing_apt+=(ffmpeg)
+if [ ${#missing_apt[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
+else
+  say "chromium, chromedriver, ffmpeg: present"
+fi
+
+# --- Rust: wasm target, wasm-pack (wasm-bindgen-cli is built by wasm-pack on demand).
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+else
+  say "wasm32-unknown-unknown target: present"
+fi
+if ! have wasm-pack; then
+  say "installing wasm-pack (compiles from crates.io, ~2 min)"
+  cargo install wasm-pack --locked --quiet
+else
+  say "wasm-pack: present"
+fi
+
+# wasm-pack cannot download wasm-bindgen-cli here, so build the exact version
+# Cargo.lock pins, once, and put it on PATH (wasm-pack uses a PATH binary whose
+# version matches).
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock 2>/dev/null || true)
+if [ -n "$WB_VERSION" ]; then
+  if ! have wasm-bindgen || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WB_VERSION" ]; then
+    say "installing wasm-bindgen-cli $WB_VERSION (~2.5 min)"
+    cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked --quiet --force
+  else
+    say "wasm-bindgen-cli $WB_VERSION: present"
+  fi
+fi
+
+# --- wasm-opt from npm's binaryen (wasm-pack cannot download it here).
+if ! have wasm-opt; then
+  say "installing wasm-opt (npm i -g binaryen)"
+  npm i -g binaryen --silent --no-fund --no-audit
+else
+  say "wasm-opt: present"
+fi
+
+# --- npm dev dependencies of the test harness.
+if [ -f tests/package.json ]; then
+  if [ ! -d tests/node_modules ] || [ tests/package.json -nt tests/node_modules/.installed ]; then
+    say "installing npm dev dependencies (tests/)"
+    (cd tests && npm install --no-fund --no-audit --silent && touch node_modules/.installed)
+  else
+    say "npm dev dependencies: present"
+  fi
+fi
+say "done"

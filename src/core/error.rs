@@ -1,0 +1,605 @@
+//! One error type for every failure the client can meet.
+//!
+//! Each [`Error`] carries a [`ErrorKind`], the API `code` and HTTP `status`
+//! when the server gave them, a plain-language message meant for the person
+//! using the app, and the [`Recovery`] the client or the user should take.
+//!
+//! Secrets never leak through an error: every message that may contain
+//! backend text is passed through [`redact`], and `Debug` prints the same
+//! redacted fields as `Display`.
+
+use core::fmt;
+
+/// What went wrong, as a closed set of kinds an app can `match` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// API code 1001: the token expired or is invalid.
+    TokenExpired,
+    /// API code 1002: the session is gone; its state cannot be recovered.
+    SessionNotFound,
+    /// API code 2001: the account has no credits left.
+    OutOfCredits,
+    /// API code 4001: the file type is not accepted.
+    UnsupportedFile,
+    /// API code 4002: the file is over the size limit.
+    FileTooLarge,
+    /// HTTP 402: the plan (or missing attribution headers) blocks export.
+    ExportBlocked,
+    /// HTTP 429: too many requests.
+    RateLimited,
+    /// The network failed (connection refused, reset, DNS, offline).
+    Network,
+    /// An operation ran past its time limit.
+    Timeout,
+    /// The agent stream carried only heartbeats for too long.
+    StreamStalled,
+    /// The caller aborted the operation (an `AbortSignal` fired).
+    Aborted,
+    /// The server answered something the protocol does not allow
+    /// (an HTML error page, malformed JSON, an unknown error code).
+    Protocol,
+    /// The caller passed an invalid argument; nothing was sent.
+    InvalidInput,
+    /// The export render failed on the server, also after the retry.
+    RenderFailed,
+}
+
+impl ErrorKind {
+    /// A stable, machine-readable name (`"token_expired"`, …) used by the JS
+    /// error classes and the CLI's `--json` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::TokenExpired => "token_expired",
+            ErrorKind::SessionNotFound => "session_not_found",
+            ErrorKind::OutOfCredits => "out_of_credits",
+            ErrorKind::UnsupportedFile => "unsupported_file",
+            ErrorKind::FileTooLarge => "file_too_large",
+            ErrorKind::ExportBlocked => "export_blocked",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Network => "network",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::StreamStalled => "stream_stalled",
+            ErrorKind::Aborted => "aborted",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::RenderFailed => "render_failed",
+        }
+    }
+}
+
+/// What to do about an error. The client performs the automatic ones
+/// (re-authenticate, retry after a delay, new session) itself, exactly as the
+/// protocol says, and surfaces the rest to the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Fetch a new anonymous token for the same client id and retry once.
+    Reauthenticate,
+    /// Create a new session; the old session's state is gone.
+    NewSession,
+    /// Anonymous user out of credits: register through this link to get more.
+    Register {
+        /// `<web>/register?bind=<user_id>`.
+        url: String,
+    },
+    /// Registered user out of credits: top up in the web app.
+    TopUp,
+    /// Pick a file of one of these types.
+    ChooseSupportedFile {
+        /// The accepted extensions, lower case, without dots.
+        accepted: &'static [&'static str],
+    },
+    /// Compress or trim the file under the limit.
+    CompressOrTrim {
+        /// The limit in bytes.
+        limit_bytes: u64,
+    },
+    /// Export needs a paid plan (or the attribution headers were stripped).
+    UpgradePlan,
+    /// Wait this long, then retry once.
+    RetryAfter {
+        /// Milliseconds to wait.
+        ms: u64,
+    },
+    /// Check the connection and try again.
+    CheckConnection,
+    /// Try the same operation again.
+    Retry,
+    /// Fix the input; nothing was sent.
+    FixInput,
+    /// Nothing to do (for example the user aborted on purpose).
+    None,
+}
+
+impl Recovery {
+    /// A stable, machine-readable name for the action.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Recovery::Reauthenticate => "reauthenticate",
+            Recovery::NewSession => "new_session",
+            Recovery::Register { .. } => "register",
+            Recovery::TopUp => "top_up",
+            Recovery::ChooseSupportedFile { .. } => "choose_supported_file",
+            Recovery::CompressOrTrim { .. } => "compress_or_trim",
+            Recovery::UpgradePlan => "upgrade_plan",
+            Recovery::RetryAfter { .. } => "retry_after",
+            Recovery::CheckConnection => "check_connection",
+            Recovery::Retry => "retry",
+            Recovery::FixInput => "fix_input",
+            Recovery::None => "none",
+        }
+    }
+
+    /// The action in plain language, for a person.
+    pub fn describe(&self) -> String {
+        match self {
+            Recovery::Reauthenticate => "Signing in again.".into(),
+            Recovery::NewSession => "Start a new session; the old one's edits are gone.".into(),
+            Recovery::Register { url } => format!("Register to get more credits: {url}"),
+            Recovery::TopUp => "Top up your credits in the web app.".into(),
+            Recovery::ChooseSupportedFile { accepted } => {
+                format!("Choose a file of one of these types: {}.", accepted.join(", "))
+            }
+            Recovery::CompressOrTrim { limit_bytes } => format!(
+                "Compress or trim the file to under {}.",
+                human_bytes(*limit_bytes)
+            ),
+            Recovery::UpgradePlan => {
+                "Exporting needs a plan that allows it; this is not a credit problem.".into()
+            }
+            Recovery::RetryAfter { ms } => format!("Retry in {} s.", ms.div_ceil(1000)),
+            Recovery::CheckConnection => "Check your connection and try again.".into(),
+            Recovery::Retry => "Try again.".into(),
+            Recovery::FixInput => "Fix the input and try again.".into(),
+            Recovery::None => String::new(),
+        }
+    }
+}
+
+/// A failure, with everything a program or a person needs to act on it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    code: Option<i64>,
+    status: Option<u16>,
+    message: String,
+    recovery: Recovery,
+}
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a plain-language `message`. The message is
+    /// redacted, so backend text may be passed in as it came.
+    pub fn new(kind: ErrorKind, message: impl AsRef<str>) -> Self {
+        Error {
+            kind,
+            code: None,
+            status: None,
+            message: redact(message.as_ref()),
+            recovery: default_recovery(kind),
+        }
+    }
+
+    /// Sets the API code (`1001`, `2001`, …).
+    pub fn with_code(mut self, code: i64) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Replaces the recovery action.
+    pub fn with_recovery(mut self, recovery: Recovery) -> Self {
+        self.recovery = recovery;
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The API code, when the server sent one.
+    pub fn code(&self) -> Option<i64> {
+        self.code
+    }
+
+    /// The HTTP status, when there was a response.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// The plain-language message (never contains a token).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What to do about it.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    // ---- Constructors for the common kinds -------------------------------
+
+    /// API code 1001.
+    pub fn token_expired() -> Self {
+        Error::new(
+            ErrorKind::TokenExpired,
+            "Your sign-in expired. Getting a new token and trying again.",
+        )
+        .with_code(1001)
+    }
+
+    /// API code 1002.
+    pub fn session_not_found() -> Self {
+        Error::new(
+            ErrorKind::SessionNotFound,
+            "This session no longer exists on the server, so its edits are gone. A new session is needed.",
+        )
+        .with_code(1002)
+    }
+
+    /// API code 2001, with the registration link for anonymous users
+    /// (`user_id` starting with `anon_`) or a top-up hint otherwise.
+    pub fn out_of_credits(web_url: &str, user_id: Option<&str>) -> Self {
+        let recovery = match user_id {
+            Some(id) if id.starts_with("anon_") || !id.is_empty() && !id.contains('@') => {
+                Recovery::Register {
+                    url: format!(
+                        "{}/register?bind={}",
+                        web_url.trim_end_matches('/'),
+                        percent_encode(id)
+                    ),
+                }
+            }
+            _ => Recovery::TopUp,
+        };
+        let message = match &recovery {
+            Recovery::Register { url } => format!(
+                "You are out of credits. Register for free to get more: {url}"
+            ),
+            _ => "You are out of credits. Top up in the web app to continue.".to_string(),
+        };
+        Error::new(ErrorKind::OutOfCredits, message)
+            .with_code(2001)
+            .with_recovery(recovery)
+    }
+
+    /// API code 4001 or a local check: `what` names the file and the problem.
+    pub fn unsupported_file(what: impl AsRef<str>) -> Self {
+        Error::new(
+            ErrorKind::UnsupportedFile,
+            format!(
+                "{} Accepted formats: {}.",
+                what.as_ref(),
+                crate::core::media::ACCEPTED_EXTENSIONS.join(", ")
+            ),
+        )
+        .with_code(4001)
+    }
+
+    /// API code 4002 or a local check.
+    pub fn file_too_large(name: &str, size_bytes: u64, limit_bytes: u64) -> Self {
+        Error::new(
+            ErrorKind::FileTooLarge,
+            format!(
+                "\"{name}\" is {}, over the {} limit. Compress or trim it first.",
+                human_bytes(size_bytes),
+                human_bytes(limit_bytes)
+            ),
+        )
+        .with_code(4002)
+        .with_recovery(Recovery::CompressOrTrim { limit_bytes })
+    }
+
+    /// HTTP 402 on export.
+    pub fn export_blocked() -> Self {
+        Error::new(
+            ErrorKind::ExportBlocked,
+            "Export is blocked: the free plan does not allow it here, or the attribution headers were stripped. This is not a credit problem.",
+        )
+        .with_status(402)
+    }
+
+    /// HTTP 429, to be retried after `retry_after_ms`.
+    pub fn rate_limited(retry_after_ms: u64) -> Self {
+        Error::new(
+            ErrorKind::RateLimited,
+            format!(
+                "Too many requests. Waiting {} s before trying again.",
+                retry_after_ms.div_ceil(1000)
+            ),
+        )
+        .with_status(429)
+        .with_recovery(Recovery::RetryAfter { ms: retry_after_ms })
+    }
+
+    /// The network failed.
+    pub fn network(detail: impl AsRef<str>) -> Self {
+        Error::new(
+            ErrorKind::Network,
+            format!("Could not reach the server: {}", detail.as_ref()),
+        )
+    }
+
+    /// A time limit ran out.
+    pub fn timeout(what: impl AsRef<str>) -> Self {
+        Error::new(ErrorKind::Timeout, what)
+    }
+
+    /// Only heartbeats for too long.
+    pub fn stream_stalled(minutes: u64) -> Self {
+        Error::new(
+            ErrorKind::StreamStalled,
+            format!(
+                "The agent sent only keep-alives for {minutes} minutes without progress, so the turn was stopped."
+            ),
+        )
+    }
+
+    /// The caller aborted.
+    pub fn aborted() -> Self {
+        Error::new(ErrorKind::Aborted, "The operation was cancelled.")
+    }
+
+    /// The server broke the protocol.
+    pub fn protocol(detail: impl AsRef<str>) -> Self {
+        Error::new(
+            ErrorKind::Protocol,
+            format!("The server sent an unexpected reply: {}", detail.as_ref()),
+        )
+    }
+
+    /// The caller passed something invalid; nothing was sent.
+    pub fn invalid_input(detail: impl AsRef<str>) -> Self {
+        Error::new(ErrorKind::InvalidInput, detail)
+    }
+
+    /// The render failed twice (the first try and its retry).
+    pub fn render_failed(detail: impl AsRef<str>) -> Self {
+        Error::new(
+            ErrorKind::RenderFailed,
+            format!("The export render failed: {}", detail.as_ref()),
+        )
+    }
+}
+
+fn default_recovery(kind: ErrorKind) -> Recovery {
+    match kind {
+        ErrorKind::TokenExpired => Recovery::Reauthenticate,
+        ErrorKind::SessionNotFound => Recovery::NewSession,
+        ErrorKind::OutOfCredits => Recovery::TopUp,
+        ErrorKind::UnsupportedFile => Recovery::ChooseSupportedFile {
+            accepted: crate::core::media::ACCEPTED_EXTENSIONS,
+        },
+        ErrorKind::FileTooLarge => Recovery::CompressOrTrim {
+            limit_bytes: crate::core::media::MAX_UPLOAD_BYTES,
+        },
+        ErrorKind::ExportBlocked => Recovery::UpgradePlan,
+        ErrorKind::RateLimited => Recovery::RetryAfter { ms: 30_000 },
+        ErrorKind::Network => Recovery::CheckConnection,
+        ErrorKind::Timeout | ErrorKind::StreamStalled | ErrorKind::RenderFailed => Recovery::Retry,
+        ErrorKind::Protocol => Recovery::Retry,
+        ErrorKind::Aborted => Recovery::None,
+        ErrorKind::InvalidInput => Recovery::FixInput,
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for Error {
+    // Written by hand so that no field can ever print a secret: the message
+    // is redacted at construction and the other fields hold no free text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("code", &self.code)
+            .field("status", &self.status)
+            .field("message", &self.message)
+            .field("recovery", &self.recovery.as_str())
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Masks anything that looks like a credential: `nmv_…` tokens, the value
+/// after `Bearer `, and `token=` / `"token":"…"` pairs.
+///
+/// Applied to every message that may carry backend or caller text, so a
+/// token echoed by a proxy page never reaches a log line or the UI.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &text[i..];
+        let secret_start = if rest.starts_with("nmv_") {
+            Some(i)
+        } else if let Some(after) = strip_prefix_ci(rest, "bearer ") {
+            out.push_str(&rest[..rest.len() - after.len()]);
+            i += rest.len() - after.len();
+            Some(i)
+        } else if let Some(after) = key_value_prefix(rest) {
+            out.push_str(&rest[..rest.len() - after.len()]);
+            i += rest.len() - after.len();
+            Some(i)
+        } else {
+            None
+        };
+        match secret_start {
+            Some(start) => {
+                let len = text[start..]
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                    .count();
+                if len > 0 {
+                    out.push_str("[redacted]");
+                    i = start + len;
+                } else if i == start {
+                    // Nothing secret follows the keyword: copy one char on.
+                    let ch = text[i..].chars().next().map_or(1, char::len_utf8);
+                    out.push_str(&text[i..i + ch]);
+                    i += ch;
+                }
+            }
+            None => {
+                let ch = rest.chars().next().map_or(1, char::len_utf8);
+                out.push_str(&rest[..ch]);
+                i += ch;
+            }
+        }
+    }
+    out
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+/// Matches `token=`, `token: `, `"token":"` and returns what follows.
+fn key_value_prefix(s: &str) -> Option<&str> {
+    let after_quote = s.strip_prefix('"').unwrap_or(s);
+    let after_key = strip_prefix_ci(after_quote, "token")?;
+    let after_key = after_key
+        .strip_prefix('"')
+        .filter(|_| s.starts_with('"'))
+        .unwrap_or(after_key);
+    let after_sep = after_key
+        .strip_prefix('=')
+        .or_else(|| after_key.strip_prefix(':'))?;
+    let trimmed = after_sep.trim_start_matches([' ', '"']);
+    Some(trimmed)
+}
+
+/// `1.5 MB`, `200 MB`, `512 bytes`, in binary units (1 MB = 1024 × 1024
+/// bytes), the same units the 200 MB upload limit is stated in.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut value = n as f64;
+    let mut unit = "bytes";
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = u;
+    }
+    if value.fract() < 0.05 || value >= 100.0 {
+        format!("{value:.0} {unit}")
+    } else {
+        format!("{value:.1} {unit}")
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, for query
+/// values built from server-provided ids.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_tokens_everywhere() {
+        let cases = [
+            ("token nmv_usr_abc123XYZ expired", "token [redacted] expired"),
+            ("Authorization: Bearer abc.def-ghi", "Authorization: Bearer [redacted]"),
+            ("url?token=sekret&x=1", "url?token=[redacted]&x=1"),
+            (r#"{"token":"nmv_usr_zz"}"#, r#"{"token":"[redacted]"}"#),
+            ("no secrets here", "no secrets here"),
+            ("Bearer", "Bearer"),
+            ("中文 nmv_x 文本", "中文 [redacted] 文本"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact(input), want, "input: {input}");
+        }
+    }
+
+    #[test]
+    fn display_and_debug_never_show_the_token() {
+        let e = Error::protocol("proxy said: Bearer nmv_usr_secret123 is bad");
+        assert!(!format!("{e}").contains("secret123"));
+        assert!(!format!("{e:?}").contains("secret123"));
+        let e = Error::new(ErrorKind::Network, "nmv_usr_secret123");
+        assert!(!format!("{e:?}").contains("nmv_usr"));
+    }
+
+    #[test]
+    fn out_of_credits_carries_the_bind_link_for_anonymous_users() {
+        let e = Error::out_of_credits("https://nemovideo.com/", Some("anon_42"));
+        assert_eq!(e.kind(), ErrorKind::OutOfCredits);
+        assert_eq!(e.code(), Some(2001));
+        assert_eq!(
+            e.recovery(),
+            &Recovery::Register {
+                url: "https://nemovideo.com/register?bind=anon_42".into()
+            }
+        );
+        assert!(e.message().contains("register?bind=anon_42"));
+        let registered = Error::out_of_credits("https://nemovideo.com", None);
+        assert_eq!(registered.recovery(), &Recovery::TopUp);
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_name_and_recovery() {
+        let kinds = [
+            ErrorKind::TokenExpired,
+            ErrorKind::SessionNotFound,
+            ErrorKind::OutOfCredits,
+            ErrorKind::UnsupportedFile,
+            ErrorKind::FileTooLarge,
+            ErrorKind::ExportBlocked,
+            ErrorKind::RateLimited,
+            ErrorKind::Network,
+            ErrorKind::Timeout,
+            ErrorKind::StreamStalled,
+            ErrorKind::Aborted,
+            ErrorKind::Protocol,
+            ErrorKind::InvalidInput,
+            ErrorKind::RenderFailed,
+        ];
+        let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), kinds.len());
+        assert_eq!(
+            Error::rate_limited(30_000).recovery(),
+            &Recovery::RetryAfter { ms: 30_000 }
+        );
+        assert_eq!(Error::export_blocked().status(), Some(402));
+        assert!(Error::file_too_large("a.mp4", 200_000_001, 200 * 1024 * 1024)
+            .message()
+            .contains("a.mp4"));
+    }
+
+    #[test]
+    fn human_bytes_reads_naturally() {
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(1536 * 1024), "1.5 MB");
+        assert_eq!(human_bytes(200 * 1024 * 1024), "200 MB");
+    }
+}
