@@ -17,12 +17,15 @@ have chromium || missing_apt+=(chromium)
 have chromedriver || missing_apt+=(chromium-driver)
 have ffmpeg || missing_apt+=(ffmpeg)
 have ffprobe || missing_apt+=(ffmpeg)
+# Fonts for titles drawn by the emulator's renders (Latin and CJK).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing_apt+=(fonts-dejavu-core)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing_apt+=(fonts-wqy-zenhei)
 if [ ${#missing_apt[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing_apt[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
 else
-  say "chromium, chromedriver, ffmpeg: present"
+  say "chromium, chromedriver, ffmpeg, fonts: present"
 fi
 
 # --- Rust: wasm target, wasm-pack (wasm-bindgen-cli is built by wasm-pack on demand).
@@ -46,7 +49,9 @@ WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; 
 if [ -n "$WB_VERSION" ]; then
   if ! have wasm-bindgen || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$WB_VERSION" ]; then
     say "installing wasm-bindgen-cli $WB_VERSION (~2.5 min)"
-    cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked --quiet --force
+    # --locked can name a dependency version the registry mirror lacks; fall back.
+    cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked --quiet --force 2>/dev/null ||
+      cargo install wasm-bindgen-cli --version "$WB_VERSION" --quiet --force
   else
     say "wasm-bindgen-cli $WB_VERSION: present"
   fi

@@ -310,6 +310,16 @@ pub struct ErrorContext<'a> {
 /// transport status, an HTML proxy page or an empty body. Returns `data`
 /// (or the whole document when it has no `data`) on success.
 pub fn read_envelope<'a>(status: u16, body: &'a str, ctx: ErrorContext<'_>) -> Result<Value<'a>> {
+    read_envelope_doc(status, body, ctx).map(take_data)
+}
+
+/// Like [`read_envelope`], but returns the whole document on success. The
+/// render status needs it: its fields may sit at the top level or in `data`.
+pub fn read_envelope_doc<'a>(
+    status: u16,
+    body: &'a str,
+    ctx: ErrorContext<'_>,
+) -> Result<Value<'a>> {
     let parsed = json::parse(body);
 
     // Transport statuses first: they mean the same with or without a body.
@@ -328,7 +338,7 @@ pub fn read_envelope<'a>(status: u16, body: &'a str, ctx: ErrorContext<'_>) -> R
     // 200 or 401 depending on the deployment.
     if let Some(code) = doc.get("code").and_then(Value::as_i64) {
         if code == 0 && (200..300).contains(&status) {
-            return Ok(take_data(doc));
+            return Ok(doc);
         }
         if code != 0 {
             return Err(error_for_code(code, status, message_of(&doc), ctx));
@@ -339,7 +349,7 @@ pub fn read_envelope<'a>(status: u16, body: &'a str, ctx: ErrorContext<'_>) -> R
         return Err(Error::protocol(msg).with_status(status));
     }
     match status {
-        200..=299 => Ok(take_data(doc)),
+        200..=299 => Ok(doc),
         400 => Err(Error::invalid_input(format!(
             "The server rejected the request: {}",
             message_of(&doc).unwrap_or("bad request")
@@ -357,7 +367,8 @@ pub fn read_envelope<'a>(status: u16, body: &'a str, ctx: ErrorContext<'_>) -> R
     }
 }
 
-fn take_data(doc: Value<'_>) -> Value<'_> {
+/// The `data` of a success document (the document itself when it has none).
+pub fn take_data(doc: Value<'_>) -> Value<'_> {
     match doc {
         Value::Object(mut o) => match o.remove("data") {
             Some(data) => data,
@@ -448,7 +459,8 @@ fn opt_str(v: &Value<'_>, key: &str) -> Option<String> {
 fn num(v: &Value<'_>, key: &str) -> Option<f64> {
     let x = v.get(key)?;
     // Some deployments send numbers as strings.
-    x.as_f64().or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
+    x.as_f64()
+        .or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 /// The anonymous token call's reply.
@@ -585,8 +597,8 @@ pub struct Credits {
 
 /// Reads [`Credits`] from `data`.
 pub fn parse_credits(data: &Value<'_>) -> Result<Credits> {
-    let available =
-        num(data, "available").ok_or_else(|| Error::protocol("the balance has no \"available\""))?;
+    let available = num(data, "available")
+        .ok_or_else(|| Error::protocol("the balance has no \"available\""))?;
     let frozen = num(data, "frozen").unwrap_or(0.0);
     Ok(Credits {
         available,
@@ -662,9 +674,8 @@ pub fn parse_render_status(doc: &Value<'_>) -> Result<RenderStatus> {
     };
     let status_text = pick_str(&[&["data", "status"], &["status"]])
         .ok_or_else(|| Error::protocol("the render status has no \"status\""))?;
-    let state = RenderState::parse(&status_text).ok_or_else(|| {
-        Error::protocol(format!("unknown render status \"{status_text}\""))
-    })?;
+    let state = RenderState::parse(&status_text)
+        .ok_or_else(|| Error::protocol(format!("unknown render status \"{status_text}\"")))?;
     let progress = data
         .and_then(|d| num(d, "progress"))
         .or_else(|| num(doc, "progress"))
@@ -784,19 +795,55 @@ mod tests {
     #[test]
     fn every_documented_code_maps_to_its_kind() {
         let table = [
-            (200, r#"{"code":1001,"msg":"token expired"}"#, ErrorKind::TokenExpired),
-            (401, r#"{"code":1001,"message":"expired"}"#, ErrorKind::TokenExpired),
-            (200, r#"{"code":1002,"msg":"no session"}"#, ErrorKind::SessionNotFound),
-            (200, r#"{"code":2001,"msg":"no credits"}"#, ErrorKind::OutOfCredits),
-            (200, r#"{"code":4001,"msg":"bad type"}"#, ErrorKind::UnsupportedFile),
-            (413, r#"{"code":4002,"msg":"too big"}"#, ErrorKind::FileTooLarge),
+            (
+                200,
+                r#"{"code":1001,"msg":"token expired"}"#,
+                ErrorKind::TokenExpired,
+            ),
+            (
+                401,
+                r#"{"code":1001,"message":"expired"}"#,
+                ErrorKind::TokenExpired,
+            ),
+            (
+                200,
+                r#"{"code":1002,"msg":"no session"}"#,
+                ErrorKind::SessionNotFound,
+            ),
+            (
+                200,
+                r#"{"code":2001,"msg":"no credits"}"#,
+                ErrorKind::OutOfCredits,
+            ),
+            (
+                200,
+                r#"{"code":4001,"msg":"bad type"}"#,
+                ErrorKind::UnsupportedFile,
+            ),
+            (
+                413,
+                r#"{"code":4002,"msg":"too big"}"#,
+                ErrorKind::FileTooLarge,
+            ),
             (402, "", ErrorKind::ExportBlocked),
             (402, r#"{"code":402,"msg":"x"}"#, ErrorKind::ExportBlocked),
             (429, "<html>slow down</html>", ErrorKind::RateLimited),
-            (400, r#"{"msg":"missing X-Client-Id"}"#, ErrorKind::InvalidInput),
-            (404, r#"{"detail":"Session not found: x"}"#, ErrorKind::SessionNotFound),
+            (
+                400,
+                r#"{"msg":"missing X-Client-Id"}"#,
+                ErrorKind::InvalidInput,
+            ),
+            (
+                404,
+                r#"{"detail":"Session not found: x"}"#,
+                ErrorKind::SessionNotFound,
+            ),
             (500, r#"{"code":9999,"msg":"boom"}"#, ErrorKind::Protocol),
-            (200, r#"{"success":false,"message":"render failed"}"#, ErrorKind::Protocol),
+            (
+                200,
+                r#"{"success":false,"message":"render failed"}"#,
+                ErrorKind::Protocol,
+            ),
         ];
         for (status, body, kind) in table {
             let e = err(status, body);
@@ -822,8 +869,13 @@ mod tests {
         assert_eq!(e.status(), Some(502));
         assert!(e.message().contains("502 Bad Gateway"), "{}", e.message());
         assert!(err(200, "").message().contains("empty reply"));
-        assert!(err(200, r#"{"code":0,"data":{"#).message().contains("malformed JSON"));
-        assert_eq!(err(500, "Internal Server Error").kind(), ErrorKind::Protocol);
+        assert!(err(200, r#"{"code":0,"data":{"#)
+            .message()
+            .contains("malformed JSON"));
+        assert_eq!(
+            err(500, "Internal Server Error").kind(),
+            ErrorKind::Protocol
+        );
     }
 
     #[test]
@@ -834,7 +886,9 @@ mod tests {
         let h = common_headers(&req, Some("nmv_usr_secret"), &attribution);
         assert!(h.contains(&("Authorization", "Bearer nmv_usr_secret".into())));
         assert!(!req.path.contains("nmv_"));
-        assert!(h.iter().any(|(k, v)| *k == "X-Skill-Source" && v == "higgsfield-ai"));
+        assert!(h
+            .iter()
+            .any(|(k, v)| *k == "X-Skill-Source" && v == "higgsfield-ai"));
         let token = endpoints::anonymous_token("cid");
         let h = common_headers(&token, Some("nmv_usr_secret"), &attribution);
         assert!(!h.iter().any(|(k, _)| *k == "Authorization"));
@@ -846,10 +900,14 @@ mod tests {
         let req = endpoints::run_sse("sid", "hi \"there\"", Some("t1:4"));
         assert_eq!(
             req.body.as_deref(),
-            Some(r#"{"app_name":"nemo_agent","user_id":"me","session_id":"sid","new_message":{"parts":[{"text":"hi \"there\""}]}}"#)
+            Some(
+                r#"{"app_name":"nemo_agent","user_id":"me","session_id":"sid","new_message":{"parts":[{"text":"hi \"there\""}]}}"#
+            )
         );
         assert!(req.headers.contains(&("Last-Event-ID", "t1:4".into())));
-        assert!(req.headers.contains(&("Accept", "text/event-stream".into())));
+        assert!(req
+            .headers
+            .contains(&("Accept", "text/event-stream".into())));
     }
 
     #[test]
@@ -916,7 +974,13 @@ mod tests {
             resolve_http_url("http://127.0.0.1:8787/x", "/renders/r.mp4").unwrap(),
             "http://127.0.0.1:8787/renders/r.mp4"
         );
-        for bad in ["javascript:alert(1)", "file:///etc/passwd", "data:video/mp4;base64,AA", "renders/r.mp4", ""] {
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:video/mp4;base64,AA",
+            "renders/r.mp4",
+            "",
+        ] {
             assert!(resolve_http_url("http://h", bad).is_err(), "{bad}");
         }
         assert_eq!(
@@ -926,8 +990,14 @@ mod tests {
         assert!(normalize_base_url("ftp://x").is_err());
         assert!(normalize_base_url("/relative").is_err());
         assert_eq!(detect_platform(None, "/home/u/.cursor/ext/x"), "cursor");
-        assert_eq!(detect_platform(None, "/home/u/.clawhub/skills/x"), "clawhub");
-        assert_eq!(detect_platform(Some("custom"), "/home/u/.cursor/x"), "custom");
+        assert_eq!(
+            detect_platform(None, "/home/u/.clawhub/skills/x"),
+            "clawhub"
+        );
+        assert_eq!(
+            detect_platform(Some("custom"), "/home/u/.cursor/x"),
+            "custom"
+        );
         assert_eq!(detect_platform(None, "/usr/lib/node_modules"), "unknown");
         assert_eq!(render_id(1700000000000), "render_1700000000000");
     }

@@ -137,7 +137,10 @@ impl Recovery {
             Recovery::Register { url } => format!("Register to get more credits: {url}"),
             Recovery::TopUp => "Top up your credits in the web app.".into(),
             Recovery::ChooseSupportedFile { accepted } => {
-                format!("Choose a file of one of these types: {}.", accepted.join(", "))
+                format!(
+                    "Choose a file of one of these types: {}.",
+                    accepted.join(", ")
+                )
             }
             Recovery::CompressOrTrim { limit_bytes } => format!(
                 "Compress or trim the file to under {}.",
@@ -260,9 +263,9 @@ impl Error {
             _ => Recovery::TopUp,
         };
         let message = match &recovery {
-            Recovery::Register { url } => format!(
-                "You are out of credits. Register for free to get more: {url}"
-            ),
+            Recovery::Register { url } => {
+                format!("You are out of credits. Register for free to get more: {url}")
+            }
             _ => "You are out of credits. Top up in the web app to continue.".to_string(),
         };
         Error::new(ErrorKind::OutOfCredits, message)
@@ -464,7 +467,8 @@ pub fn redact(text: &str) -> String {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Matches `token=`, `token: `, `"token":"` and returns what follows.
@@ -526,8 +530,14 @@ mod tests {
     #[test]
     fn redacts_tokens_everywhere() {
         let cases = [
-            ("token nmv_usr_abc123XYZ expired", "token [redacted] expired"),
-            ("Authorization: Bearer abc.def-ghi", "Authorization: Bearer [redacted]"),
+            (
+                "token nmv_usr_abc123XYZ expired",
+                "token [redacted] expired",
+            ),
+            (
+                "Authorization: Bearer abc.def-ghi",
+                "Authorization: Bearer [redacted]",
+            ),
             ("url?token=sekret&x=1", "url?token=[redacted]&x=1"),
             (r#"{"token":"nmv_usr_zz"}"#, r#"{"token":"[redacted]"}"#),
             ("no secrets here", "no secrets here"),
@@ -591,9 +601,11 @@ mod tests {
             &Recovery::RetryAfter { ms: 30_000 }
         );
         assert_eq!(Error::export_blocked().status(), Some(402));
-        assert!(Error::file_too_large("a.mp4", 200_000_001, 200 * 1024 * 1024)
-            .message()
-            .contains("a.mp4"));
+        assert!(
+            Error::file_too_large("a.mp4", 200_000_001, 200 * 1024 * 1024)
+                .message()
+                .contains("a.mp4")
+        );
     }
 
     #[test]

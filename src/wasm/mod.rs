@@ -3,5 +3,48 @@
 //!
 //! It calls the global `fetch` (never `window.fetch`) so that the same build
 //! runs in pages, dedicated workers, extension service workers and Node 18+.
+//! Bodies (uploads, downloads) stay in JS objects and never enter wasm
+//! memory; stream chunks are copied in only to be decoded.
+//!
+//! Layout: `glue` (platform bindings and `glue.js`), `convert` (values and
+//! errors across the boundary), `http` (one exchange), `client` (token and
+//! recovery), `session`, `turn` (the SSE stream), `upload`, `export`,
+//! `timeline`, `sse_decoder` (the standalone `SseDecoder` class) and `types`
+//! (the TypeScript declarations).
 
+pub mod client;
+pub mod convert;
+pub mod export;
+pub mod glue;
+pub mod http;
+pub mod session;
 pub mod sse_decoder;
+pub mod timeline;
+pub mod turn;
+pub mod types;
+pub mod upload;
+
+use wasm_bindgen::prelude::*;
+
+pub use client::NemoClient;
+pub use export::ExportJob;
+pub use session::Session;
+pub use timeline::JsTimeline;
+
+/// The error classes (`NemoError` and one subclass per kind), for
+/// `instanceof` checks: `const { OutOfCreditsError } = errorClasses()`.
+#[wasm_bindgen(js_name = errorClasses, unchecked_return_type = "Record<string, new (...args: never[]) => NemoError>")]
+pub fn error_classes() -> JsValue {
+    glue::ERROR_CLASSES.with(|c| JsValue::from(c.clone()))
+}
+
+/// Routes what a user typed: `"export" | "credits" | "state" | "upload" | "chat"`,
+/// and for chat the finer intent (e.g. `"aspect_ratio"`).
+#[wasm_bindgen(js_name = routeIntent, unchecked_return_type = "{ action: string; intent?: string }")]
+pub fn route_intent(text: &str, has_attachments: bool) -> JsValue {
+    let route = crate::core::intent::route(text, has_attachments);
+    convert::Obj::new()
+        .str("action", route.action_name())
+        .opt_str("intent", route.chat_intent_name())
+        .into_js()
+}

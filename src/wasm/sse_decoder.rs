@@ -1,1 +1,310 @@
-//! (being written)
+//! `SseDecoder` for JavaScript: the core's incremental Server-Sent Events
+//! decoder behind a small class.
+//!
+//! ```js
+//! const decoder = new SseDecoder({ maxEventBytes: 1 << 20, onComment: () => alive() });
+//! for await (const chunk of response.body) {
+//!   for (const event of decoder.push(chunk)) handle(event.type, event.data);
+//! }
+//! decoder.finish();
+//! ```
+//!
+//! # Why the events are built in JavaScript
+//!
+//! Creating one JS object field by field from Rust costs a boundary crossing
+//! per object, per property and per string. Instead, `push` writes every
+//! string of every event of the chunk into one Rust `String` plus a small
+//! table of lengths, hands both to a JS helper in a single call (one UTF-8
+//! decode on the JS side), and the helper slices the text into plain
+//! `{ type, data, id?, retry? }` objects. A chunk with no complete event
+//! costs one call that returns an empty array.
+
+// The `#[wasm_bindgen]` expansions use const features stabilised in Rust
+// 1.77, above the crate's declared `rust-version` (1.75); wasm-bindgen 0.2.130
+// itself needs a newer compiler, so this is about the manifest, not this code.
+#![allow(clippy::incompatible_msrv)]
+
+use js_sys::{Array, Function, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+use crate::core::error::Error;
+use crate::core::sse::{SseConfig, SseDecoder as CoreDecoder, SseItemRef};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** One dispatched Server-Sent Event. */
+export interface SseEvent {
+  /** The `event:` field, or "message" when the server sent none. */
+  type: string;
+  /** The `data:` lines joined with "\n". */
+  data: string;
+  /** The last event ID in effect (it persists across events); omitted when empty. */
+  id?: string;
+  /** The reconnection time in milliseconds in effect; omitted when the server sent none. */
+  retry?: number;
+}
+
+/** Options for `new SseDecoder(options)`. */
+export interface SseDecoderOptions {
+  /**
+   * The largest line and the largest event data, in bytes (default 16 MiB).
+   * A larger one is dropped and `push` throws an error of kind "protocol"
+   * that carries the chunk's other events as `error.events`.
+   */
+  maxEventBytes?: number;
+  /**
+   * Called synchronously during `push` with the text of each comment line
+   * (`: ping` → "ping"); servers send comments as keep-alives.
+   */
+  onComment?: (comment: string) => void;
+}
+"#;
+
+// The flags of one event's row in the table handed to `nemo_sse_build`.
+/// The event has a type other than "message"; its text comes first.
+const HAS_TYPE: u32 = 1;
+/// The event carries an `id`; its text comes after the data.
+const HAS_ID: u32 = 2;
+/// The event carries a `retry`, stored in the row itself.
+const HAS_RETRY: u32 = 4;
+/// Numbers per event row: flags, type length, data length, id length,
+/// retry. Lengths are in UTF-16 code units, the unit of `String#slice`.
+const ROW: usize = 5;
+
+#[wasm_bindgen(inline_js = r#"
+export function nemo_sse_build(text, table) {
+  const out = [];
+  let at = 0;
+  for (let row = 0; row < table.length; row += 5) {
+    const flags = table[row];
+    let type = "message";
+    if (flags & 1) {
+      const end = at + table[row + 1];
+      type = text.slice(at, end);
+      at = end;
+    }
+    const end = at + table[row + 2];
+    const event = { type, data: text.slice(at, end) };
+    at = end;
+    if (flags & 2) {
+      const idEnd = at + table[row + 3];
+      event.id = text.slice(at, idEnd);
+      at = idEnd;
+    }
+    if (flags & 4) event.retry = table[row + 4];
+    out.push(event);
+  }
+  return out;
+}
+"#)]
+extern "C" {
+    /// Turns the packed text and table of one `push` into `SseEvent[]`.
+    fn nemo_sse_build(text: &str, table: &[u32]) -> Array;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The `SseDecoderOptions` object of the constructor (declared in the
+    /// TypeScript section above); an extern type so the generated `.d.ts`
+    /// reads `options?: SseDecoderOptions | null`.
+    #[wasm_bindgen(typescript_type = "SseDecoderOptions")]
+    pub type SseDecoderOptions;
+}
+
+/// The JavaScript `SseDecoder` class. Feed it the chunks of a
+/// `text/event-stream` body as they arrive; it returns the events each chunk
+/// completes. Chunk boundaries never matter.
+#[wasm_bindgen]
+pub struct SseDecoder {
+    core: CoreDecoder,
+    on_comment: Option<Function>,
+    /// The chunk copied into wasm memory; kept to reuse its allocation.
+    bytes: Vec<u8>,
+    /// Packed strings of the events of one push (see the module docs).
+    text: String,
+    /// One row of `ROW` numbers per event of one push.
+    table: Vec<u32>,
+}
+
+#[wasm_bindgen]
+impl SseDecoder {
+    /// `new SseDecoder(options?)`. Throws an error of kind "invalid_input"
+    /// when an option has the wrong type.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: Option<SseDecoderOptions>) -> Result<SseDecoder, JsValue> {
+        let mut cfg = SseConfig::default();
+        let mut on_comment = None;
+        if let Some(options) = options {
+            let max = Reflect::get(&options, &JsValue::from_str("maxEventBytes"))?;
+            if !max.is_undefined() {
+                cfg.max_event_bytes = max
+                    .as_f64()
+                    .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= usize::MAX as f64)
+                    .map(|n| n as usize)
+                    .ok_or_else(|| {
+                        invalid("maxEventBytes must be a whole number of bytes, 0 or more")
+                    })?;
+            }
+            let callback = Reflect::get(&options, &JsValue::from_str("onComment"))?;
+            if !callback.is_undefined() {
+                on_comment = Some(
+                    callback
+                        .dyn_into::<Function>()
+                        .map_err(|_| invalid("onComment must be a function"))?,
+                );
+            }
+        }
+        Ok(SseDecoder {
+            core: CoreDecoder::new(cfg),
+            on_comment,
+            bytes: Vec::new(),
+            text: String::new(),
+            table: Vec::new(),
+        })
+    }
+
+    /// Decodes one chunk of the body and returns the events it completed.
+    ///
+    /// Throws an `Error` whose `kind` is "protocol" when a line or an event
+    /// exceeded `maxEventBytes`; the oversized event is dropped, the rest of
+    /// the chunk is still decoded (its events are on `error.events`), and
+    /// the decoder can go on. An exception thrown by `onComment` is rethrown
+    /// after the whole chunk was decoded, also with `error.events`.
+    #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
+    pub fn push(&mut self, chunk: &Uint8Array) -> Result<Array, JsValue> {
+        // One copy into wasm memory; the buffer is reused across pushes.
+        self.bytes.clear();
+        self.bytes.resize(chunk.length() as usize, 0);
+        chunk.copy_to(&mut self.bytes);
+
+        self.text.clear();
+        self.table.clear();
+        let (text, table, on_comment) = (&mut self.text, &mut self.table, &self.on_comment);
+        let mut callback_error = None;
+        let result = self.core.push_with(&self.bytes, |item| match item {
+            SseItemRef::Event(event) => pack_event(text, table, event),
+            SseItemRef::Comment(comment) => {
+                if let Some(f) = on_comment {
+                    if let Err(e) = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(comment)) {
+                        callback_error.get_or_insert(e);
+                    }
+                }
+            }
+        });
+
+        // Do not pin the memory of one unusually large chunk forever.
+        if self.bytes.capacity() > 1 << 20 {
+            self.bytes = Vec::new();
+        }
+        let events = if self.table.is_empty() {
+            Array::new()
+        } else {
+            nemo_sse_build(&self.text, &self.table)
+        };
+        if let Err(e) = result {
+            let error = to_js_error(&e);
+            set(&error, "events", &events);
+            return Err(error);
+        }
+        if let Some(e) = callback_error {
+            if e.is_object() {
+                set(&e, "events", &events);
+            }
+            return Err(e);
+        }
+        Ok(events)
+    }
+
+    /// Ends the stream. Per the SSE spec an event without its closing blank
+    /// line is discarded, so this always returns an empty array; the decoder
+    /// is then ready for a new stream (a reconnection), keeping
+    /// `lastEventId` and `retry`.
+    #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
+    pub fn finish(&mut self) -> Array {
+        let mut discarded = Vec::new();
+        // `finish` cannot fail and yields nothing; see the core docs.
+        let _ = self.core.finish(&mut discarded);
+        Array::new()
+    }
+
+    /// The last event ID: what to send as `Last-Event-ID` when reconnecting
+    /// ("" when the server never set one).
+    #[wasm_bindgen(getter, js_name = lastEventId)]
+    pub fn last_event_id(&self) -> String {
+        self.core.last_event_id().to_owned()
+    }
+
+    /// The reconnection time in milliseconds the server asked for, if any.
+    #[wasm_bindgen(getter)]
+    pub fn retry(&self) -> Option<u32> {
+        self.core.retry()
+    }
+}
+
+/// Appends one event to the packed text and table.
+fn pack_event(text: &mut String, table: &mut Vec<u32>, event: crate::core::sse::SseEventRef<'_>) {
+    let mut flags = 0;
+    let mut type_len = 0;
+    if event.event_type != "message" {
+        flags |= HAS_TYPE;
+        type_len = utf16_len(event.event_type);
+        text.push_str(event.event_type);
+    }
+    let data_len = utf16_len(event.data);
+    text.push_str(event.data);
+    let mut id_len = 0;
+    if let Some(id) = event.id {
+        flags |= HAS_ID;
+        id_len = utf16_len(id);
+        text.push_str(id);
+    }
+    let mut retry = 0;
+    if let Some(ms) = event.retry {
+        flags |= HAS_RETRY;
+        retry = ms;
+    }
+    table.extend_from_slice(&[flags, type_len, data_len, id_len, retry]);
+    debug_assert_eq!(table.len() % ROW, 0);
+}
+
+/// The length of `s` in UTF-16 code units: one per character, two for those
+/// outside the Basic Multilingual Plane (4-byte UTF-8 sequences). Counted
+/// over bytes so the loop vectorises; strings here are under 4 GiB (wasm32),
+/// so the count fits in `u32`.
+fn utf16_len(s: &str) -> u32 {
+    let units: usize = s
+        .bytes()
+        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum();
+    units as u32
+}
+
+/// A JS `Error` carrying the error's `kind` and `recovery` (and `code` /
+/// `status` when known), so scripts can branch without parsing messages.
+fn to_js_error(e: &Error) -> JsValue {
+    let error: JsValue = js_sys::Error::new(e.message()).into();
+    set(&error, "kind", &JsValue::from_str(e.kind().as_str()));
+    set(
+        &error,
+        "recovery",
+        &JsValue::from_str(e.recovery().as_str()),
+    );
+    if let Some(code) = e.code() {
+        set(&error, "code", &JsValue::from_f64(code as f64));
+    }
+    if let Some(status) = e.status() {
+        set(&error, "status", &JsValue::from(status));
+    }
+    error
+}
+
+/// An "invalid_input" error for a bad constructor option.
+fn invalid(detail: &str) -> JsValue {
+    to_js_error(&Error::invalid_input(detail))
+}
+
+/// Sets a property; failure is impossible on the plain objects used here
+/// (and would only lose an informational field), so it is ignored.
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}

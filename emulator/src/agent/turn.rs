@@ -1,0 +1,612 @@
+//! A turn: the event log of one `/run_sse` message, produced by a background task that
+//! outlives the connection (so a dropped stream can be resumed with `Last-Event-ID`).
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime},
+};
+
+use rand::{rngs::SmallRng, Rng, SeedableRng};
+use serde_json::{json, Value};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    draft,
+    script::{texts, Aspect, Camera, Intent},
+};
+use crate::{
+    credits,
+    state::{AppState, FileKind},
+    util,
+};
+
+/// One thing the agent said or did.
+#[derive(Clone, Debug)]
+pub enum AgentEvent {
+    Thought(String),
+    /// A text part; `partial` chunks carry deltas; `streamed` marks the complete event that
+    /// follows partial chunks (it repeats the whole text).
+    Text {
+        text: String,
+        partial: bool,
+        streamed: bool,
+    },
+    ToolCall {
+        call_id: String,
+        name: String,
+        args: Value,
+    },
+    ToolResult {
+        call_id: String,
+        name: String,
+        response: Value,
+    },
+    /// An event with no content, only `actions.stateDelta`.
+    StateDelta(Value),
+    Error {
+        error_type: String,
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct LoggedEvent {
+    /// 1-based position in the turn; the SSE id is `<turn id>:<seq>`.
+    pub seq: u64,
+    /// The ADK event `id` (two events may share one).
+    pub event_id: String,
+    pub timestamp: f64,
+    pub ev: AgentEvent,
+}
+
+struct Log {
+    events: Vec<LoggedEvent>,
+    done: bool,
+}
+
+pub struct Turn {
+    /// Also the ADK `invocationId`: `e-<uuid>`.
+    pub id: String,
+    pub session_id: String,
+    pub user_id: String,
+    pub created: Instant,
+    pub cancel: CancellationToken,
+    log: Mutex<Log>,
+    version: watch::Sender<u64>,
+}
+
+impl Turn {
+    pub fn new(id: String, session_id: String, user_id: String) -> Arc<Self> {
+        let (version, _) = watch::channel(0);
+        Arc::new(Turn {
+            id,
+            session_id,
+            user_id,
+            created: Instant::now(),
+            cancel: CancellationToken::new(),
+            log: Mutex::new(Log {
+                events: Vec::new(),
+                done: false,
+            }),
+            version,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn push(&self, event_id: &str, ev: AgentEvent) {
+        {
+            let mut log = self.lock();
+            let seq = log.events.len() as u64 + 1;
+            log.events.push(LoggedEvent {
+                seq,
+                event_id: event_id.to_string(),
+                timestamp: util::unix_f64(SystemTime::now()),
+                ev,
+            });
+        }
+        self.version.send_modify(|v| *v += 1);
+    }
+
+    pub fn finish(&self) {
+        self.lock().done = true;
+        self.version.send_modify(|v| *v += 1);
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.lock().done
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().events.len()
+    }
+
+    /// Events from index `from` (0-based) on, and whether the turn has finished.
+    pub fn read_from(&self, from: usize) -> (Vec<LoggedEvent>, bool) {
+        let log = self.lock();
+        let evs = log
+            .events
+            .get(from..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
+        (evs, log.done)
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+}
+
+/// A media file a generation starts from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub url: String,
+    pub name: String,
+    pub kind: FileKind,
+    pub duration: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub enum PlanKind {
+    Echo(String),
+    Fail(String),
+    Generate { source: Option<Source> },
+    Edit { place: Option<Source> },
+    Reply(String),
+}
+
+/// What a turn will do, decided (and paid for) before it starts.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub kind: PlanKind,
+    pub intent: Intent,
+    pub message: String,
+    pub cost: i64,
+    pub zh: bool,
+    pub seed: u64,
+    pub silent: bool,
+}
+
+struct Runner {
+    state: AppState,
+    turn: Arc<Turn>,
+    plan: Plan,
+    rng: SmallRng,
+}
+
+/// Runs a turn to completion (or until the emulator is reset).
+pub async fn run(state: AppState, turn: Arc<Turn>, plan: Plan) {
+    let rng = SmallRng::seed_from_u64(plan.seed);
+    let mut r = Runner {
+        state,
+        turn: turn.clone(),
+        plan,
+        rng,
+    };
+    let ok = r.execute().await;
+    r.settle_credits(ok);
+    turn.finish();
+}
+
+impl Runner {
+    fn uuid(&mut self) -> String {
+        let a: u64 = self.rng.gen();
+        let b: u64 = self.rng.gen();
+        let h = format!("{a:016x}{b:016x}");
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        )
+    }
+
+    fn hex(&mut self, n: usize) -> String {
+        let a: u64 = self.rng.gen();
+        let b: u64 = self.rng.gen();
+        format!("{a:016x}{b:016x}")[..n.min(32)].to_string()
+    }
+
+    /// Sleeps a scripted duration (ms at speed 1); false when the turn was cancelled.
+    async fn pause(&mut self, lo_ms: u64, hi_ms: u64) -> bool {
+        let ms = if hi_ms > lo_ms {
+            self.rng.gen_range(lo_ms..hi_ms)
+        } else {
+            lo_ms
+        };
+        let d = self.state.rt().scaled(ms as f64);
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = self.turn.cancel.cancelled() => false,
+        }
+    }
+
+    fn emit(&mut self, ev: AgentEvent) -> String {
+        let id = self.uuid();
+        self.turn.push(&id, ev);
+        id
+    }
+
+    fn emit_with_id(&mut self, id: &str, ev: AgentEvent) {
+        self.turn.push(id, ev);
+    }
+
+    /// Streams a text as `partial` chunks, then one complete event.
+    async fn say(&mut self, text: &str) -> bool {
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        let chunk_words = if self.plan.zh { 1 } else { 3 };
+        let chunks: Vec<String> = if self.plan.zh || words.len() <= 1 {
+            // Chinese has no spaces: cut every ~8 characters.
+            let chars: Vec<char> = text.chars().collect();
+            chars.chunks(8).map(|c| c.iter().collect()).collect()
+        } else {
+            words.chunks(chunk_words).map(|c| c.concat()).collect()
+        };
+        for c in chunks {
+            self.emit(AgentEvent::Text {
+                text: c,
+                partial: true,
+                streamed: false,
+            });
+            if !self.pause(150, 250).await {
+                return false;
+            }
+        }
+        self.emit(AgentEvent::Text {
+            text: text.to_string(),
+            partial: false,
+            streamed: true,
+        });
+        true
+    }
+
+    async fn execute(&mut self) -> bool {
+        match self.plan.kind.clone() {
+            PlanKind::Echo(text) => {
+                self.emit(AgentEvent::Text {
+                    text,
+                    partial: false,
+                    streamed: false,
+                });
+                true
+            }
+            PlanKind::Fail(what) => {
+                let zh = self.plan.zh;
+                self.emit(AgentEvent::Text {
+                    text: texts::working(zh),
+                    partial: false,
+                    streamed: false,
+                });
+                self.pause(300, 800).await;
+                let msg = if what.is_empty() {
+                    "simulated agent failure".to_string()
+                } else {
+                    format!("simulated agent failure ({what})")
+                };
+                self.emit(AgentEvent::Error {
+                    error_type: "RuntimeError".into(),
+                    message: msg,
+                });
+                false
+            }
+            PlanKind::Reply(text) => self.pause(300, 900).await && self.say(&text).await,
+            PlanKind::Generate { source } => self.generate(source).await,
+            PlanKind::Edit { place } => self.edit(place).await,
+        }
+    }
+
+    /// Applies a change to the session; `None` (and an error event) when it is gone.
+    fn with_session<T>(&mut self, f: impl FnOnce(&mut crate::state::Session) -> T) -> Option<T> {
+        let idle = self.state.rt().session_idle_s;
+        let result = {
+            let mut store = self.state.store();
+            store
+                .session_mut(&self.turn.session_id, &self.turn.user_id, idle)
+                .map(f)
+        };
+        match result {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let sid = self.turn.session_id.clone();
+                self.emit(AgentEvent::Error {
+                    error_type: "SessionNotFoundError".into(),
+                    message: format!("Session not found: {sid}"),
+                });
+                None
+            }
+        }
+    }
+
+    fn clip_name(&self, source: &Option<Source>) -> String {
+        if let Some(s) = source {
+            return s.name.clone();
+        }
+        let msg = self.plan.message.trim();
+        let l = msg.to_ascii_lowercase();
+        let start = l.find(" of ").map(|p| p + 4).unwrap_or(0);
+        let rest = &msg[start..];
+        let lower = rest.to_ascii_lowercase();
+        let mut end = rest
+            .find([',', '.', '，', '。', ';', '：', ':'])
+            .unwrap_or(rest.len());
+        for stop in [" with ", " and ", " in ", " at ", " using ", "，", "镜头"] {
+            if let Some(p) = lower.find(stop) {
+                end = end.min(p);
+            }
+        }
+        let name: String = rest[..end].trim().chars().take(40).collect();
+        if name.is_empty() {
+            "generated clip".into()
+        } else {
+            name
+        }
+    }
+
+    async fn generate(&mut self, source: Option<Source>) -> bool {
+        let intent = self.plan.intent.clone();
+        let zh = self.plan.zh;
+        if !self.pause(400, 1200).await {
+            return false;
+        }
+        let pick = self.rng.gen_range(0..Camera::MOVES.len());
+        let camera = intent.camera.unwrap_or(Camera::MOVES[pick]);
+        let from_upload = source
+            .as_ref()
+            .map(|s| s.kind != FileKind::Audio)
+            .unwrap_or(false);
+        let source = source.filter(|s| s.kind != FileKind::Audio);
+        self.emit(AgentEvent::Thought(texts::thought_generate(
+            camera,
+            from_upload,
+        )));
+        let call_id = format!("call_{}", self.hex(12));
+        let d_ms = match (&intent.duration_s, intent.trim_s, &source) {
+            (Some(d), _, _) => (d * 1000.0) as u64,
+            (None, Some(t), _) => (t * 1000.0) as u64,
+            (None, None, Some(s)) if s.kind == FileKind::Video => s
+                .duration
+                .map(|d| ((d * 1000.0) as u64).clamp(1000, 10_000))
+                .unwrap_or(5000),
+            _ => 5000,
+        };
+        let aspect = intent.aspect.map(Aspect::label);
+        self.emit(AgentEvent::ToolCall {
+            call_id: call_id.clone(),
+            name: "generate_video".into(),
+            args: json!({
+                "prompt": self.plan.message,
+                "source_url": source.as_ref().map(|s| s.url.clone()),
+                "camera": camera.as_str(),
+                "duration_s": d_ms as f64 / 1000.0,
+                "aspect_ratio": aspect,
+            }),
+        });
+        // The long GPU run: connections send heartbeats meanwhile.
+        if !self.pause(30_000, 90_000).await {
+            return false;
+        }
+        let media_id = format!("gen_{}", self.hex(16));
+        let seg_id = format!("v_{}", self.hex(8));
+        let src = source
+            .as_ref()
+            .map(|s| s.url.clone())
+            .unwrap_or_else(|| format!("emulator://generated/{media_id}"));
+        let name = self.clip_name(&source);
+        let prompt = self.plan.message.clone();
+        let src2 = src.clone();
+        let delta = self.with_session(move |s| {
+            draft::set_clip(&mut s.draft, &seg_id, &src2, &name, camera.as_str(), d_ms);
+            let mut delta = json!({});
+            if let Some(a) = intent.aspect {
+                let (w, h) = a.dims();
+                s.canvas["width"] = json!(w);
+                s.canvas["height"] = json!(h);
+                s.canvas["aspect_ratio"] = json!(a.label());
+                draft::set_size(&mut s.draft, w, h);
+                delta["canvas_config"] = s.canvas.clone();
+            }
+            s.generated_media.push(json!({
+                "id": media_id,
+                "type": "video",
+                "url": src2,
+                "camera": camera.as_str(),
+                "duration_ms": d_ms,
+                "prompt": prompt,
+                "source_url": source.as_ref().map(|x| x.url.clone()),
+            }));
+            delta["draft"] = s.draft.clone();
+            delta["generated_media"] = json!(s.generated_media);
+            (delta, media_id)
+        });
+        let Some((delta, media_id)) = delta else {
+            return false;
+        };
+        let rid = self.emit(AgentEvent::ToolResult {
+            call_id,
+            name: "generate_video".into(),
+            response: json!({
+                "status": "success",
+                "media_id": media_id,
+                "video_url": src,
+                "duration_ms": d_ms,
+                "camera": camera.as_str(),
+            }),
+        });
+        self.emit_with_id(&rid, AgentEvent::StateDelta(delta));
+        if !self.say(&texts::clip_ready(zh)).await {
+            return false;
+        }
+
+        // Second stage: the backend adds BGM and a title on its own.
+        if !self.pause(300, 900).await {
+            return false;
+        }
+        self.emit(AgentEvent::Thought(texts::thought_enhance()));
+        let volume = intent.bgm.unwrap_or(30);
+        let pick = self.rng.gen_range(0..texts::DEFAULT_TITLES_EN.len());
+        let title = intent.title.clone().unwrap_or_else(|| {
+            if zh {
+                texts::DEFAULT_TITLES_ZH[pick].to_string()
+            } else {
+                texts::DEFAULT_TITLES_EN[pick].to_string()
+            }
+        });
+        let call_id = format!("call_{}", self.hex(12));
+        self.emit(AgentEvent::ToolCall {
+            call_id: call_id.clone(),
+            name: "auto_enhance".into(),
+            args: json!({"add_bgm": true, "bgm": "lo-fi", "volume": volume, "add_title": true, "title": title}),
+        });
+        if !self.pause(8_000, 20_000).await {
+            return false;
+        }
+        let bgm_id = format!("a_{}", self.hex(8));
+        let title_id = format!("t_{}", self.hex(8));
+        let t2 = title.clone();
+        let delta = self.with_session(move |s| {
+            draft::set_bgm(&mut s.draft, &bgm_id, volume);
+            draft::set_title(&mut s.draft, &title_id, &t2);
+            if let Some(t) = intent.trim_s {
+                draft::trim(&mut s.draft, (t * 1000.0) as u64);
+            }
+            json!({"draft": s.draft.clone()})
+        });
+        let Some(delta) = delta else {
+            return false;
+        };
+        let rid = self.emit(AgentEvent::ToolResult {
+            call_id,
+            name: "auto_enhance".into(),
+            response: json!({"status": "success", "bgm": {"name": "Lo-fi", "volume": volume}, "title": title}),
+        });
+        self.emit_with_id(&rid, AgentEvent::StateDelta(delta));
+        self.say(&texts::enhanced(zh, volume, &title)).await
+    }
+
+    async fn edit(&mut self, place: Option<Source>) -> bool {
+        let intent = self.plan.intent.clone();
+        let zh = self.plan.zh;
+        if !self.pause(300, 900).await {
+            return false;
+        }
+        self.emit(AgentEvent::Thought(texts::thought_edit()));
+        let mut ops = Vec::new();
+        let mut parts = Vec::new();
+        if let Some(c) = intent.camera {
+            ops.push(json!({"op": "set_camera", "camera": c.as_str()}));
+            parts.push(texts::part_camera(zh, c));
+        }
+        if let Some(v) = intent.bgm {
+            ops.push(json!({"op": "add_bgm", "bgm": "lo-fi", "volume": v}));
+            parts.push(texts::part_bgm(zh, v));
+        }
+        if let Some(t) = &intent.title {
+            ops.push(json!({"op": "set_title", "text": t}));
+            parts.push(texts::part_title(zh, t));
+        }
+        if let Some(a) = intent.aspect {
+            let (w, h) = a.dims();
+            ops.push(json!({"op": "set_aspect_ratio", "aspect_ratio": a.label(), "width": w, "height": h}));
+            parts.push(texts::part_aspect(zh, a));
+        }
+        if let Some(t) = intent.trim_s {
+            ops.push(json!({"op": "trim", "duration_s": t}));
+            parts.push(texts::part_trim(zh, t));
+        }
+        let call_id = format!("call_{}", self.hex(12));
+        self.emit(AgentEvent::ToolCall {
+            call_id: call_id.clone(),
+            name: "edit_timeline".into(),
+            args: json!({"operations": ops}),
+        });
+        if !self.pause(3_000, 10_000).await {
+            return false;
+        }
+        let ids = (
+            format!("v_{}", self.hex(8)),
+            format!("a_{}", self.hex(8)),
+            format!("t_{}", self.hex(8)),
+        );
+        let delta = self.with_session(move |s| {
+            if let Some(p) = &place {
+                if !draft::has_video(&s.draft) {
+                    let d_ms = match p.kind {
+                        FileKind::Video => p
+                            .duration
+                            .map(|d| ((d * 1000.0) as u64).max(1000))
+                            .unwrap_or(5000),
+                        _ => 5000,
+                    };
+                    draft::set_clip(&mut s.draft, &ids.0, &p.url, &p.name, "static", d_ms);
+                }
+            }
+            let mut delta = json!({});
+            if let Some(c) = intent.camera {
+                draft::set_camera(&mut s.draft, c.as_str());
+            }
+            if let Some(v) = intent.bgm {
+                draft::set_bgm(&mut s.draft, &ids.1, v);
+            }
+            if let Some(t) = &intent.title {
+                draft::set_title(&mut s.draft, &ids.2, t);
+            }
+            if let Some(a) = intent.aspect {
+                let (w, h) = a.dims();
+                s.canvas["width"] = json!(w);
+                s.canvas["height"] = json!(h);
+                s.canvas["aspect_ratio"] = json!(a.label());
+                draft::set_size(&mut s.draft, w, h);
+                delta["canvas_config"] = s.canvas.clone();
+            }
+            if let Some(t) = intent.trim_s {
+                draft::trim(&mut s.draft, (t * 1000.0) as u64);
+            }
+            delta["draft"] = s.draft.clone();
+            delta
+        });
+        let Some(delta) = delta else {
+            return false;
+        };
+        let rid = self.emit(AgentEvent::ToolResult {
+            call_id,
+            name: "edit_timeline".into(),
+            response: json!({"status": "success", "applied": ops.len()}),
+        });
+        self.emit_with_id(&rid, AgentEvent::StateDelta(delta));
+        if self.plan.silent {
+            return true;
+        }
+        self.say(&texts::edit_done(zh, &parts)).await
+    }
+
+    /// Spends the reservation on success, returns it otherwise; records statistics.
+    fn settle_credits(&mut self, ok: bool) {
+        let cost = self.plan.cost;
+        let mut store = self.state.store();
+        if ok {
+            credits::commit(&mut store, &self.turn.user_id, cost);
+        } else {
+            credits::refund(&mut store, &self.turn.user_id, cost);
+            store.global.turns_failed += 1;
+        }
+        if ok && cost > 0 {
+            store.global.turns_charged += 1;
+            store.global.credits_charged += cost;
+            let st = store.stats_for(&self.turn.session_id);
+            st.turns_charged += 1;
+            st.credits_charged += cost;
+            if let Some(m) = st.messages.iter_mut().find(|m| m.turn_id == self.turn.id) {
+                m.charged = true;
+                m.credits = cost;
+            }
+        }
+    }
+}
+
+/// How long a turn may sit in memory once finished before pruning (see `Store::prune_turns`).
+pub const KEEP_FINISHED: Duration = Duration::from_secs(900);

@@ -1,0 +1,166 @@
+//! Fuzzes the SSE decoder: arbitrary bytes, arbitrary chunkings, arbitrary
+//! limits. Checks that it never panics, that chunking never changes what it
+//! decodes (compared with a one-shot decode and a byte-at-a-time decode),
+//! that output stays bounded by the input and the limit, and that with no
+//! limit in play it agrees with a literal, whole-stream reading of the spec.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nemo_video::core::sse::{SseConfig, SseDecoder, SseEvent, SseItem};
+
+/// Everything observable about one decode.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    items: Vec<SseItem>,
+    any_error: bool,
+    last_event_id: String,
+    retry: Option<u32>,
+}
+
+fn run<'a>(cfg: SseConfig, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
+    let mut d = SseDecoder::new(cfg);
+    let mut items = Vec::new();
+    let mut any_error = false;
+    for c in chunks {
+        any_error |= d.push(c, &mut items).is_err();
+    }
+    any_error |= d.finish(&mut items).is_err();
+    Outcome {
+        items,
+        any_error,
+        last_event_id: d.last_event_id().to_owned(),
+        retry: d.retry(),
+    }
+}
+
+/// Chunk lengths from a tiny xorshift PRNG, including empty chunks.
+fn chunks(bytes: &[u8], seed: u32) -> Vec<&[u8]> {
+    let mut state = seed | 1;
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let n = (state % 9) as usize; // 0..=8
+        let n = n.min(rest.len());
+        let (a, b) = rest.split_at(n);
+        out.push(a);
+        rest = b;
+    }
+    out
+}
+
+/// A literal transcription of WHATWG HTML §9.2.6 over the whole stream.
+fn reference(bytes: &[u8]) -> Outcome {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                lines.push(std::mem::take(&mut cur));
+            }
+            '\n' => lines.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    let (mut items, mut data, mut ty, mut idbuf) =
+        (Vec::new(), String::new(), String::new(), String::new());
+    let (mut last_id, mut retry) = (String::new(), None::<u32>);
+    for line in lines {
+        if line.is_empty() {
+            last_id = idbuf.clone();
+            if !data.is_empty() {
+                data.pop();
+                items.push(SseItem::Event(SseEvent {
+                    event_type: if ty.is_empty() {
+                        "message".into()
+                    } else {
+                        ty.clone()
+                    },
+                    data: std::mem::take(&mut data),
+                    id: (!last_id.is_empty()).then(|| last_id.clone()),
+                    retry,
+                }));
+            }
+            ty.clear();
+            continue;
+        }
+        if let Some(c) = line.strip_prefix(':') {
+            items.push(SseItem::Comment(c.strip_prefix(' ').unwrap_or(c).into()));
+            continue;
+        }
+        let (name, value) = match line.split_once(':') {
+            Some((n, v)) => (n, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line.as_str(), ""),
+        };
+        match name {
+            "event" => ty = value.into(),
+            "data" => {
+                data.push_str(value);
+                data.push('\n');
+            }
+            "id" if !value.contains('\0') => idbuf = value.into(),
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                retry = Some(
+                    value
+                        .parse::<u64>()
+                        .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX)),
+                );
+            }
+            _ => {}
+        }
+    }
+    Outcome {
+        items,
+        any_error: false,
+        last_event_id: last_id,
+        retry,
+    }
+}
+
+fuzz_target!(|input: &[u8]| {
+    let [limit, s0, s1, bytes @ ..] = input else {
+        return;
+    };
+    // Limit byte 255 means the default (16 MiB, never hit here); anything
+    // else is a tiny limit so that overflows are exercised constantly.
+    let cfg = if *limit == 255 {
+        SseConfig::default()
+    } else {
+        SseConfig {
+            max_event_bytes: usize::from(*limit % 64),
+        }
+    };
+    let seed = u32::from(*s0) << 8 | u32::from(*s1);
+
+    let whole = run(cfg, std::iter::once(bytes));
+    let chunked = run(cfg, chunks(bytes, seed).into_iter());
+    let singles = run(cfg, bytes.chunks(1));
+    assert_eq!(whole, chunked, "chunking changed the outcome");
+    assert_eq!(whole, singles, "byte-at-a-time changed the outcome");
+
+    // Bounded output: at most one item per line end, and no item larger
+    // than the input (×3: one bad byte may become a 3-byte U+FFFD).
+    let line_ends = bytes.iter().filter(|&&b| b == b'\r' || b == b'\n').count();
+    assert!(whole.items.len() <= line_ends);
+    for item in &whole.items {
+        match item {
+            SseItem::Event(e) => {
+                assert!(e.data.len() <= 3 * cfg.max_event_bytes.min(bytes.len()));
+                assert!(e.event_type.len() <= 3 * bytes.len().max(3));
+            }
+            SseItem::Comment(c) => assert!(c.len() <= 3 * bytes.len()),
+        }
+    }
+
+    if *limit == 255 {
+        assert_eq!(whole, reference(bytes), "disagrees with the spec reading");
+    }
+});

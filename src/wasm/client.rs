@@ -1,0 +1,650 @@
+//! `NemoClient`: configuration, the token, and every request's recovery
+//! policy (one shared re-authentication on 1001, one retry after a 429).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::core::api::{
+    self, endpoints, normalize_base_url, parse_credits, parse_session, parse_token, read_envelope,
+    read_envelope_doc, ApiRequest, Attribution, Credits, ErrorContext, SessionInfo,
+    DEFAULT_BASE_URL, DEFAULT_WEB_URL,
+};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::json::Value;
+use crate::core::policy::Timing;
+
+use super::convert::{error_to_js, get, get_f64, get_string, Obj};
+use super::glue::{self, AbortController, AbortSignal};
+use super::http::{self, await_js};
+use super::session::{Session, SessionHandle};
+
+/// The storage key of the persisted client id (a UUID, never a secret).
+pub const CLIENT_ID_KEY: &str = "nemovideo.client_id";
+/// The storage key of the token, used only when the integrator opts in.
+pub const TOKEN_KEY: &str = "nemovideo.token";
+
+/// Everything the client was configured with.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// API base URL, normalised (no trailing slash).
+    pub base_url: String,
+    /// Web app URL, for claim and registration links.
+    pub web_url: String,
+    /// A token given by the integrator (then the anonymous call is skipped).
+    pub token: Option<String>,
+    /// A client id given by the integrator (else read from storage or made).
+    pub client_id: Option<String>,
+    /// ISO language code for new sessions (`en`, `zh-CN`, …).
+    pub language: String,
+    /// The attribution triple.
+    pub attribution: Attribution,
+    /// Every protocol duration (tests shorten them).
+    pub timing: Timing,
+    /// Whether the anonymous token may be kept in storage (off by default).
+    pub persist_token: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            base_url: DEFAULT_BASE_URL.into(),
+            web_url: DEFAULT_WEB_URL.into(),
+            token: None,
+            client_id: None,
+            language: "en".into(),
+            attribution: Attribution::default(),
+            timing: Timing::default(),
+            persist_token: false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Auth {
+    token: Option<String>,
+    user_id: Option<String>,
+    client_id: Option<String>,
+    /// True when the token came from the anonymous call, so a 1001 may be
+    /// answered by asking for a new one. An integrator's token is theirs to
+    /// renew: we report its expiry instead of swapping identities.
+    anonymous: bool,
+    /// The one token request in flight, shared by every caller waiting on it.
+    pending: Option<Promise>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) cfg: ClientConfig,
+    auth: RefCell<Auth>,
+    storage: JsValue,
+    pub(crate) on_handle: JsValue,
+}
+
+/// The NemoVideo client. Cheap to clone: clones share the token.
+#[wasm_bindgen]
+#[derive(Clone)]
+pub struct NemoClient {
+    pub(crate) inner: Rc<Inner>,
+}
+
+impl NemoClient {
+    /// A client for `cfg`, with `storage` (a `{get, set}` object) for the
+    /// client id; `JsValue::UNDEFINED` picks the platform default.
+    pub fn with_config(cfg: ClientConfig, storage: JsValue, on_handle: JsValue) -> Result<Self> {
+        let mut cfg = cfg;
+        cfg.base_url = normalize_base_url(&cfg.base_url)?;
+        cfg.web_url = normalize_base_url(&cfg.web_url)?;
+        let storage = if storage.is_object() {
+            storage
+        } else {
+            glue::default_storage()
+        };
+        let auth = Auth {
+            anonymous: cfg.token.is_none(),
+            token: cfg.token.clone(),
+            client_id: cfg.client_id.clone(),
+            ..Auth::default()
+        };
+        Ok(NemoClient {
+            inner: Rc::new(Inner {
+                cfg,
+                auth: RefCell::new(auth),
+                storage,
+                on_handle,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.cfg
+    }
+
+    /// The user id, once known (from the anonymous token call).
+    pub fn user_id(&self) -> Option<String> {
+        self.inner.auth.borrow().user_id.clone()
+    }
+
+    /// The client id: given, persisted, or newly made and persisted.
+    pub async fn ensure_client_id(&self) -> Result<String> {
+        if let Some(id) = self.inner.auth.borrow().client_id.clone() {
+            return Ok(id);
+        }
+        let stored = await_js(glue::storage_get(&self.inner.storage, CLIENT_ID_KEY))
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|s| valid_client_id(s));
+        let id = match stored {
+            Some(id) => id,
+            None => {
+                let id = glue::random_uuid();
+                // A storage that cannot write only costs a new id next run.
+                let _ = await_js(glue::storage_set(&self.inner.storage, CLIENT_ID_KEY, &id)).await;
+                id
+            }
+        };
+        self.inner.auth.borrow_mut().client_id = Some(id.clone());
+        Ok(id)
+    }
+
+    /// The token: given, cached, or fetched once (concurrent callers share
+    /// the one request).
+    pub async fn ensure_token(&self, signal: &AbortSignal) -> Result<String> {
+        if let Some(t) = self.inner.auth.borrow().token.clone() {
+            return Ok(t);
+        }
+        if self.inner.cfg.persist_token {
+            if let Ok(v) = await_js(glue::storage_get(&self.inner.storage, TOKEN_KEY)).await {
+                if let Some(t) = v.as_string().filter(|t| !t.is_empty()) {
+                    let mut auth = self.inner.auth.borrow_mut();
+                    auth.token = Some(t.clone());
+                    auth.anonymous = true;
+                    return Ok(t);
+                }
+            }
+        }
+        self.refresh_token(None, signal).await
+    }
+
+    /// Replaces `stale` (the token a request failed with) by a new anonymous
+    /// token. If another request already replaced it, that token is used:
+    /// one re-authentication serves everyone waiting.
+    async fn refresh_token(&self, stale: Option<&str>, signal: &AbortSignal) -> Result<String> {
+        let pending = {
+            let mut auth = self.inner.auth.borrow_mut();
+            if let (Some(cur), Some(old)) = (auth.token.as_deref(), stale) {
+                if cur != old {
+                    return Ok(cur.to_string());
+                }
+            }
+            if stale.is_some() && !auth.anonymous {
+                return Err(Error::token_expired());
+            }
+            match &auth.pending {
+                Some(p) => p.clone(),
+                None => {
+                    auth.token = None;
+                    let this = self.clone();
+                    // The shared request is not tied to one caller's signal:
+                    // aborting one waiter must not fail the others.
+                    let p = future_to_promise(async move {
+                        let r = this.fetch_token().await;
+                        this.inner.auth.borrow_mut().pending = None;
+                        r.map(JsValue::from).map_err(|e| error_to_js(&e))
+                    });
+                    auth.pending = Some(p.clone());
+                    p
+                }
+            }
+        };
+        let waited = abortable(pending, signal).await?;
+        waited
+            .as_string()
+            .ok_or_else(|| Error::protocol("the token request returned nothing"))
+    }
+
+    async fn fetch_token(&self) -> Result<String> {
+        let client_id = self.ensure_client_id().await?;
+        let req = endpoints::anonymous_token(&client_id);
+        let never = AbortController::new().signal();
+        let data = self.exchange(&req, None, &never).await;
+        let data = match data {
+            // 429 on the token call: wait, then one retry, like any request.
+            Err(e) if e.kind() == ErrorKind::RateLimited => {
+                self.wait(self.inner.cfg.timing.rate_limit_wait_ms, &never)
+                    .await?;
+                self.exchange(&req, None, &never).await?
+            }
+            other => other?,
+        };
+        let grant = parse_token(&data)?;
+        {
+            let mut auth = self.inner.auth.borrow_mut();
+            auth.token = Some(grant.token.clone());
+            auth.user_id = Some(grant.user_id.clone()).filter(|u| !u.is_empty());
+            auth.anonymous = true;
+        }
+        if self.inner.cfg.persist_token {
+            let _ = await_js(glue::storage_set(
+                &self.inner.storage,
+                TOKEN_KEY,
+                &grant.token,
+            ))
+            .await;
+        }
+        Ok(grant.token)
+    }
+
+    /// After a 1001 with `stale`: one shared re-authentication.
+    pub async fn reauthenticate(&self, stale: &str, signal: &AbortSignal) -> Result<String> {
+        self.refresh_token(Some(stale), signal).await
+    }
+
+    /// One HTTP exchange and its envelope's `data`, without recovery.
+    async fn exchange(
+        &self,
+        req: &ApiRequest,
+        token: Option<&str>,
+        signal: &AbortSignal,
+    ) -> Result<Value<'static>> {
+        self.exchange_doc(req, token, signal)
+            .await
+            .map(api::take_data)
+    }
+
+    /// One HTTP exchange and its whole envelope document, without recovery.
+    async fn exchange_doc(
+        &self,
+        req: &ApiRequest,
+        token: Option<&str>,
+        signal: &AbortSignal,
+    ) -> Result<Value<'static>> {
+        let res = http::send(
+            &self.inner.cfg.base_url,
+            req,
+            token,
+            &self.inner.cfg.attribution,
+            signal,
+        )
+        .await?;
+        let status = res.status();
+        let body = http::text(&res).await?;
+        let user_id = self.user_id();
+        let ctx = ErrorContext {
+            web_url: &self.inner.cfg.web_url,
+            user_id: user_id.as_deref(),
+        };
+        read_envelope_doc(status, &body, ctx).map(Value::into_owned)
+    }
+
+    /// Sends `req` with the protocol's recovery: a 1001 gets one shared
+    /// re-authentication and one retry; a 429 one retry after the wait.
+    pub async fn request(&self, req: &ApiRequest, signal: &AbortSignal) -> Result<Value<'static>> {
+        self.request_doc(req, signal).await.map(api::take_data)
+    }
+
+    /// Like [`request`](Self::request), returning the whole reply document.
+    pub async fn request_doc(
+        &self,
+        req: &ApiRequest,
+        signal: &AbortSignal,
+    ) -> Result<Value<'static>> {
+        let mut reauthed = false;
+        let mut rate_limited = false;
+        loop {
+            let token = if req.authenticated {
+                Some(self.ensure_token(signal).await?)
+            } else {
+                None
+            };
+            match self.exchange_doc(req, token.as_deref(), signal).await {
+                Err(e) if e.kind() == ErrorKind::TokenExpired && !reauthed && req.authenticated => {
+                    reauthed = true;
+                    self.refresh_token(token.as_deref(), signal).await?;
+                }
+                Err(e) if e.kind() == ErrorKind::RateLimited && !rate_limited => {
+                    rate_limited = true;
+                    self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
+                        .await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Like [`request`](Self::request), returning the raw response for
+    /// streaming bodies (SSE, downloads). Envelope errors are read from the
+    /// body only when the status is not 2xx.
+    pub async fn request_stream(
+        &self,
+        req: &ApiRequest,
+        signal: &AbortSignal,
+    ) -> Result<glue::Response> {
+        let mut reauthed = false;
+        let mut rate_limited = false;
+        loop {
+            let token = self.ensure_token(signal).await?;
+            let res = http::send(
+                &self.inner.cfg.base_url,
+                req,
+                Some(&token),
+                &self.inner.cfg.attribution,
+                signal,
+            )
+            .await?;
+            let status = res.status();
+            let is_json = res
+                .headers()
+                .get("content-type")
+                .is_some_and(|ct| ct.contains("json"));
+            if (200..300).contains(&status) && !is_json {
+                return Ok(res);
+            }
+            // An error (or a JSON envelope where a stream was expected).
+            let body = http::text(&res).await?;
+            let user_id = self.user_id();
+            let ctx = ErrorContext {
+                web_url: &self.inner.cfg.web_url,
+                user_id: user_id.as_deref(),
+            };
+            let err = match read_envelope(status, &body, ctx) {
+                Err(e) => e,
+                Ok(_) => Error::protocol(format!(
+                    "expected a stream, got a JSON reply (HTTP {status})"
+                )),
+            };
+            match err.kind() {
+                ErrorKind::TokenExpired if !reauthed => {
+                    reauthed = true;
+                    self.refresh_token(Some(&token), signal).await?;
+                }
+                ErrorKind::RateLimited if !rate_limited => {
+                    rate_limited = true;
+                    self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
+                        .await?;
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// Waits `ms`, or fails with `Aborted` when `signal` fires.
+    pub async fn wait(&self, ms: u64, signal: &AbortSignal) -> Result<()> {
+        await_js(glue::sleep(ms as f64, Some(signal)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Creates a session.
+    pub async fn create_session_with(
+        &self,
+        task_name: &str,
+        language: Option<&str>,
+        signal: &AbortSignal,
+    ) -> Result<Session> {
+        let lang = language.unwrap_or(&self.inner.cfg.language);
+        let data = self
+            .request(&endpoints::create_session(task_name, lang), signal)
+            .await?;
+        let info = parse_session(&data)?;
+        Ok(Session::new(self.clone(), info, lang.to_string()))
+    }
+
+    /// A session object for an existing id (no request is made).
+    pub fn session_for(&self, info: SessionInfo) -> Session {
+        Session::new(self.clone(), info, self.inner.cfg.language.clone())
+    }
+
+    /// The credit balance.
+    pub async fn credits_with(&self, signal: &AbortSignal) -> Result<Credits> {
+        let data = self.request(&endpoints::credits(), signal).await?;
+        parse_credits(&data)
+    }
+
+    /// The claim link for a session: `<web>/workspace/claim?ct=…`.
+    pub async fn claim_link_with(
+        &self,
+        info: &SessionInfo,
+        signal: &AbortSignal,
+    ) -> Result<String> {
+        let data = self
+            .request(
+                &endpoints::claim_token(&info.task_id, &info.session_id),
+                signal,
+            )
+            .await?;
+        let claim = api::parse_claim(&data)?;
+        Ok(api::claim_url(&self.inner.cfg.web_url, &claim.claim_token))
+    }
+}
+
+/// Awaits `p` but gives up with `Aborted` as soon as `signal` fires.
+pub(crate) async fn abortable(p: Promise, signal: &AbortSignal) -> Result<JsValue> {
+    await_js(glue::race_abort(&p, signal)).await
+}
+
+fn valid_client_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Reads the per-call `{ signal }` option; returns an internal controller
+/// linked to it, so every call can be aborted and can also abort itself.
+pub(crate) fn linked_signal(options: &JsValue) -> AbortSignal {
+    let given = get(options, "signal");
+    if given.is_object() {
+        given.unchecked_into()
+    } else {
+        AbortController::new().signal()
+    }
+}
+
+/// Parses `NemoClientOptions`.
+pub(crate) fn config_from_js(options: &JsValue) -> Result<ClientConfig> {
+    let mut cfg = ClientConfig::default();
+    if options.is_undefined() || options.is_null() {
+        return Ok(cfg);
+    }
+    if !options.is_object() {
+        return Err(Error::invalid_input("options must be an object"));
+    }
+    if let Some(u) = get_string(options, "baseUrl") {
+        cfg.base_url = u;
+    }
+    if let Some(u) = get_string(options, "webUrl") {
+        cfg.web_url = u;
+    }
+    cfg.token = get_string(options, "token").filter(|t| !t.trim().is_empty());
+    cfg.client_id = get_string(options, "clientId").filter(|c| !c.is_empty());
+    if let Some(id) = &cfg.client_id {
+        if !valid_client_id(id) {
+            return Err(Error::invalid_input(
+                "clientId must be 1–64 characters of letters, digits, '-' or '_'",
+            ));
+        }
+    }
+    if let Some(l) = get_string(options, "language").filter(|l| !l.is_empty()) {
+        cfg.language = l;
+    }
+    let attribution = get(options, "attribution");
+    if let Some(s) = get_string(&attribution, "source") {
+        cfg.attribution.source = s;
+    }
+    if let Some(s) = get_string(&attribution, "version") {
+        cfg.attribution.version = s;
+    }
+    if let Some(s) = get_string(&attribution, "platform") {
+        cfg.attribution.platform = s;
+    }
+    cfg.persist_token = get(options, "persistToken").as_bool().unwrap_or(false);
+    let timing = get(options, "timing");
+    if timing.is_object() {
+        cfg.timing = timing_from_js(&timing, cfg.timing);
+    }
+    Ok(cfg)
+}
+
+fn timing_from_js(t: &JsValue, mut timing: Timing) -> Timing {
+    let ms = |key: &str| {
+        get_f64(t, key)
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| v as u64)
+    };
+    if let Some(scale) = get_f64(t, "scale").filter(|s| s.is_finite() && *s > 0.0) {
+        timing = timing.scaled(scale);
+    }
+    macro_rules! field {
+        ($($name:ident = $key:literal),* $(,)?) => {
+            $(if let Some(v) = ms($key) { timing.$name = v; })*
+        };
+    }
+    field!(
+        rate_limit_wait_ms = "rateLimitWaitMs",
+        resume_delay_ms = "resumeDelayMs",
+        state_poll_ms = "statePollMs",
+        notify_after_ms = "notifyAfterMs",
+        still_working_ms = "stillWorkingMs",
+        stall_ms = "stallMs",
+        turn_cap_ms = "turnCapMs",
+        render_poll_ms = "renderPollMs",
+    );
+    if let Some(v) = ms("resumeTries") {
+        timing.resume_tries = v as u32;
+    }
+    if let Some(v) = ms("renderMaxPolls") {
+        timing.render_max_polls = v as u32;
+    }
+    timing
+}
+
+// ---- JavaScript surface ------------------------------------------------------
+
+#[wasm_bindgen]
+impl NemoClient {
+    /// `new NemoClient(options?)`.
+    #[wasm_bindgen(constructor)]
+    pub fn js_new(
+        #[wasm_bindgen(unchecked_param_type = "NemoClientOptions")] options: JsValue,
+    ) -> Result<NemoClient, JsValue> {
+        let cfg = config_from_js(&options).map_err(|e| error_to_js(&e))?;
+        NemoClient::with_config(cfg, get(&options, "storage"), get(&options, "onHandle"))
+            .map_err(|e| error_to_js(&e))
+    }
+
+    /// Rebuilds a session (and any export or turn in flight) from a handle
+    /// saved with `session.toJSON()`.
+    #[wasm_bindgen(js_name = resume)]
+    pub fn js_resume(
+        #[wasm_bindgen(unchecked_param_type = "SessionHandle")] handle: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "NemoClientOptions")] options: JsValue,
+    ) -> Result<Session, JsValue> {
+        let h = SessionHandle::from_js(&handle).map_err(|e| error_to_js(&e))?;
+        let mut cfg = config_from_js(&options).map_err(|e| error_to_js(&e))?;
+        if get_string(&options, "baseUrl").is_none() {
+            if let Some(b) = &h.base_url {
+                cfg.base_url = b.clone();
+            }
+        }
+        let client =
+            NemoClient::with_config(cfg, get(&options, "storage"), get(&options, "onHandle"))
+                .map_err(|e| error_to_js(&e))?;
+        Ok(Session::from_handle(client, h))
+    }
+
+    /// The API base URL in use.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn js_base_url(&self) -> String {
+        self.inner.cfg.base_url.clone()
+    }
+
+    /// The user id, once connected.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn js_user_id(&self) -> Option<String> {
+        self.user_id()
+    }
+
+    /// Gets the token (skipped if one was given) and returns
+    /// `{ userId, clientId, credits }`.
+    #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<ConnectInfo>")]
+    pub fn js_connect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let this = self.clone();
+        let signal = linked_signal(&options);
+        future_to_promise(async move {
+            let client_id = this.ensure_client_id().await.map_err(|e| error_to_js(&e))?;
+            this.ensure_token(&signal)
+                .await
+                .map_err(|e| error_to_js(&e))?;
+            let credits = this
+                .credits_with(&signal)
+                .await
+                .map_err(|e| error_to_js(&e))?;
+            Ok(Obj::new()
+                .opt_str("userId", this.user_id().as_deref())
+                .str("clientId", &client_id)
+                .set("credits", credits_to_js(&credits))
+                .into_js())
+        })
+    }
+
+    /// Creates a session: `{ taskName?, language?, signal? }`.
+    #[wasm_bindgen(js_name = createSession, unchecked_return_type = "Promise<Session>")]
+    pub fn js_create_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
+    ) -> Promise {
+        let this = self.clone();
+        let signal = linked_signal(&options);
+        let name = get_string(&options, "taskName").unwrap_or_else(|| "project".into());
+        let lang = get_string(&options, "language");
+        future_to_promise(async move {
+            this.create_session_with(&name, lang.as_deref(), &signal)
+                .await
+                .map(JsValue::from)
+                .map_err(|e| error_to_js(&e))
+        })
+    }
+
+    /// A session object for an existing session id (no request is made;
+    /// the first call on it tells whether it still exists).
+    #[wasm_bindgen(js_name = session)]
+    pub fn js_session(&self, session_id: String, task_id: Option<String>) -> Session {
+        self.session_for(SessionInfo {
+            session_id,
+            task_id: task_id.unwrap_or_default(),
+        })
+    }
+
+    /// `{ available, frozen, total }`.
+    #[wasm_bindgen(js_name = credits, unchecked_return_type = "Promise<Credits>")]
+    pub fn js_credits(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: JsValue,
+    ) -> Promise {
+        let this = self.clone();
+        let signal = linked_signal(&options);
+        future_to_promise(async move {
+            this.credits_with(&signal)
+                .await
+                .map(|c| credits_to_js(&c).into())
+                .map_err(|e| error_to_js(&e))
+        })
+    }
+}
+
+/// Credits as a JS object.
+pub(crate) fn credits_to_js(c: &Credits) -> Object {
+    Obj::new()
+        .num("available", c.available)
+        .num("frozen", c.frozen)
+        .num("total", c.total)
+        .build()
+}

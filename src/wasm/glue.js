@@ -1,0 +1,403 @@
+// JavaScript glue for the wasm shell: the few things that are clearer in JS
+// than through wasm-bindgen (error subclasses, Symbol.asyncIterator, timers
+// that honour AbortSignal, upload progress). No globals beyond the standard
+// ones that exist in pages, workers, service workers and Node 18+.
+
+/** Base class of every error the client throws. */
+export class NemoError extends Error {
+  constructor(kind, message, code, status, recovery) {
+    super(message);
+    this.name = 'NemoError';
+    /** Machine-readable kind, e.g. "out_of_credits". */
+    this.kind = kind;
+    /** API code (1001, 2001, …) or undefined. */
+    this.code = code === undefined || code === null ? undefined : code;
+    /** HTTP status or undefined. */
+    this.status = status === undefined || status === null ? undefined : status;
+    /** What to do: { action, description, url?, waitMs?, accepted?, limitBytes? }. */
+    this.recovery = recovery;
+  }
+}
+
+const KINDS = {
+  token_expired: 'TokenExpiredError',
+  session_not_found: 'SessionNotFoundError',
+  out_of_credits: 'OutOfCreditsError',
+  unsupported_file: 'UnsupportedFileError',
+  file_too_large: 'FileTooLargeError',
+  export_blocked: 'ExportBlockedError',
+  rate_limited: 'RateLimitedError',
+  network: 'NetworkError',
+  timeout: 'TimeoutError',
+  stream_stalled: 'StreamStalledError',
+  aborted: 'AbortedError',
+  protocol: 'ProtocolError',
+  invalid_input: 'InvalidInputError',
+  render_failed: 'RenderFailedError',
+};
+
+/** One subclass per kind, so apps can `instanceof OutOfCreditsError`. */
+export const errorClasses = { NemoError };
+for (const [kind, name] of Object.entries(KINDS)) {
+  // A named class per kind without eval (CSP forbids it).
+  const cls = class extends NemoError {
+    constructor(message, code, status, recovery) {
+      super(kind, message, code, status, recovery);
+      this.name = name;
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: name });
+  errorClasses[name] = cls;
+}
+
+export function makeError(kind, message, code, status, recovery) {
+  const cls = errorClasses[KINDS[kind]];
+  return cls ? new cls(message, code, status, recovery) : new NemoError(kind, message, code, status, recovery);
+}
+
+/** True when `e` is an abort (DOMException AbortError or our AbortedError). */
+export function isAbort(e) {
+  return !!e && (e.name === 'AbortError' || e.kind === 'aborted');
+}
+
+/** Resolves after `ms`, or rejects with an AbortError when `signal` fires. */
+export function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) {
+      reject(abortError());
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError());
+    };
+    const timer = setTimeout(() => {
+      if (signal) signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortError() {
+  return makeError('aborted', 'The operation was cancelled.', undefined, undefined, {
+    action: 'none',
+    description: '',
+  });
+}
+
+/** Makes `obj` usable with `for await` (its own `next`/`return` do the work). */
+export function asyncIterable(obj) {
+  obj[Symbol.asyncIterator] = function () {
+    return this;
+  };
+  return obj;
+}
+
+/** A 36-character v4 UUID, from Web Crypto where present. */
+export function randomUuid() {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+  const b = new Uint8Array(16);
+  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b);
+  else for (let i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * The default key-value storage for the client id: chrome.storage.local in
+ * extensions, localStorage in pages, memory elsewhere (Node wires a file).
+ */
+export function defaultStorage() {
+  const chromeStorage = globalThis.chrome && globalThis.chrome.storage && globalThis.chrome.storage.local;
+  if (chromeStorage) {
+    return {
+      get: async (key) => (await chromeStorage.get(key))[key] ?? null,
+      set: async (key, value) => chromeStorage.set({ [key]: value }),
+    };
+  }
+  try {
+    const ls = globalThis.localStorage;
+    if (ls) {
+      const probe = '__nemo_probe__';
+      ls.setItem(probe, '1');
+      ls.removeItem(probe);
+      return {
+        get: async (key) => ls.getItem(key),
+        set: async (key, value) => ls.setItem(key, value),
+      };
+    }
+  } catch {
+    // Storage can throw in sandboxed iframes or with cookies blocked.
+  }
+  const memory = new Map();
+  return {
+    get: async (key) => (memory.has(key) ? memory.get(key) : null),
+    set: async (key, value) => void memory.set(key, value),
+  };
+}
+
+/** Reads a storage entry through the integrator's (possibly sync) storage. */
+export async function storageGet(storage, key) {
+  const v = await storage.get(key);
+  return typeof v === 'string' ? v : null;
+}
+
+export async function storageSet(storage, key, value) {
+  await storage.set(key, value);
+}
+
+/** Wraps a Uint8Array or Blob into a Blob without copying it through wasm. */
+export function toBlob(data, type) {
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return data;
+  return new Blob([data], { type: type || 'application/octet-stream' });
+}
+
+/** The first `n` bytes of a Blob, for magic-byte checks. */
+export async function blobHead(blob, n) {
+  return new Uint8Array(await blob.slice(0, n).arrayBuffer());
+}
+
+/**
+ * POSTs a FormData with upload progress where the platform allows it:
+ * - XMLHttpRequest (pages, dedicated workers): real `upload.onprogress`;
+ * - Node 18+: the multipart body is streamed with `duplex: "half"` and the
+ *   bytes are counted as fetch pulls them;
+ * - elsewhere (extension service workers have neither): a plain fetch, with
+ *   progress reported once at the start and once at the end.
+ * Resolves to { status, text }.
+ */
+export async function postForm(url, headers, form, total, signal, onProgress) {
+  const progress = (sent) => {
+    if (onProgress) {
+      try {
+        onProgress(Math.min(sent, total), total);
+      } catch {
+        // A throwing progress callback must not break the upload.
+      }
+    }
+  };
+  if (typeof XMLHttpRequest === 'function') {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', url);
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (e) => progress(e.loaded);
+      xhr.onload = () => {
+        progress(total);
+        resolve({ status: xhr.status, text: xhr.responseText });
+      };
+      xhr.onerror = () => reject(new TypeError('network error during upload'));
+      xhr.onabort = () => reject(abortError());
+      if (signal) {
+        if (signal.aborted) return reject(abortError());
+        signal.addEventListener('abort', () => xhr.abort(), { once: true });
+      }
+      progress(0);
+      xhr.send(form);
+    });
+  }
+  const isNode = typeof process !== 'undefined' && process.versions && process.versions.node;
+  if (isNode && typeof TransformStream === 'function') {
+    // Response serialises FormData to a multipart stream lazily: Blob parts
+    // (including fs.openAsBlob files) are read as the body is pulled.
+    const encoded = new Response(form);
+    const contentType = encoded.headers.get('content-type');
+    let sent = 0;
+    const counter = new TransformStream({
+      transform(chunk, controller) {
+        sent += chunk.byteLength;
+        progress(sent);
+        controller.enqueue(chunk);
+      },
+    });
+    progress(0);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': contentType },
+      body: encoded.body.pipeThrough(counter),
+      duplex: 'half',
+      signal,
+    });
+    const text = await res.text();
+    progress(total);
+    return { status: res.status, text };
+  }
+  progress(0);
+  const res = await fetch(url, { method: 'POST', headers, body: form, signal });
+  const text = await res.text();
+  progress(total);
+  return { status: res.status, text };
+}
+
+/**
+ * Settles like `promise`, or rejects with an AbortError as soon as `signal`
+ * fires, removing its listener either way (long-lived signals don't leak).
+ */
+export function raceAbort(promise, signal) {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Marks a promise's rejection as handled (the caller may never await it). */
+export function quiet(p) {
+  p.catch(() => {});
+  return p;
+}
+
+/**
+ * A pull queue for `for await`: `push(value)` / `fail(error)` / `end()` on
+ * the producer side; `next()` / `return()` on the consumer side. `return()`
+ * (what `break` calls) aborts `controller`, which stops the network work and
+ * releases the stream reader.
+ */
+export function eventQueue(controller) {
+  const items = [];
+  const waiters = [];
+  let finished = false;
+  let failure = null;
+  const settle = () => {
+    while (waiters.length) {
+      if (items.length) {
+        waiters.shift().resolve({ value: items.shift(), done: false });
+      } else if (failure) {
+        waiters.shift().reject(failure);
+        failure = null;
+        finished = true;
+      } else if (finished) {
+        waiters.shift().resolve({ value: undefined, done: true });
+      } else {
+        return;
+      }
+    }
+  };
+  const queue = {
+    push(v) {
+      if (!finished) items.push(v);
+      settle();
+    },
+    fail(e) {
+      if (!finished) failure = e;
+      settle();
+    },
+    end() {
+      finished = true;
+      settle();
+    },
+    next() {
+      return new Promise((resolve, reject) => {
+        waiters.push({ resolve, reject });
+        settle();
+      });
+    },
+    return(value) {
+      items.length = 0;
+      failure = null;
+      finished = true;
+      settle();
+      controller.abort();
+      return Promise.resolve({ value, done: true });
+    },
+    abort() {
+      controller.abort();
+    },
+  };
+  queue[Symbol.asyncIterator] = () => queue;
+  return queue;
+}
+
+/**
+ * Settles like `promise`, or resolves to `{ timeout: true }` after `ms`.
+ * The timer is cleared when the promise wins, so an idle Node process can
+ * exit. Rejects with an AbortError when `signal` fires.
+ */
+export function raceTimeout(promise, ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) return reject(abortError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError());
+    };
+    const done = () => {
+      clearTimeout(timer);
+      if (signal) signal.removeEventListener('abort', onAbort);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve({ timeout: true });
+    }, Math.max(0, ms));
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e) => {
+        done();
+        reject(e);
+      },
+    );
+  });
+}
+
+/** `Content-Length` of a URL by HEAD, or null when unknown. */
+export async function contentLength(url, signal) {
+  try {
+    const res = await fetch(url, { method: 'HEAD', signal });
+    const n = Number(res.headers.get('content-length'));
+    return res.ok && Number.isFinite(n) && n > 0 ? n : null;
+  } catch (e) {
+    if (isAbort(e)) throw e;
+    return null;
+  }
+}
+
+/**
+ * Downloads `url` into a Blob, reporting progress. Chunks are collected as
+ * JS objects and never enter wasm memory. Resolves to { status, blob }; a
+ * non-2xx status resolves with blob null so the caller can fall back.
+ */
+export async function downloadBlob(url, headers, signal, onProgress) {
+  const res = await fetch(url, { headers, signal });
+  if (!res.ok || !res.body) return { status: res.status, blob: null };
+  const total = Number(res.headers.get('content-length')) || 0;
+  const type = res.headers.get('content-type') || 'video/mp4';
+  const reader = res.body.getReader();
+  const parts = [];
+  let received = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      received += value.byteLength;
+      if (onProgress) {
+        try {
+          onProgress(received, total || received);
+        } catch {
+          // A throwing progress callback must not break the download.
+        }
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return { status: res.status, blob: new Blob(parts, { type }) };
+}

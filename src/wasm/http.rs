@@ -1,0 +1,58 @@
+//! One HTTP exchange over the global `fetch`: build the request from a core
+//! [`ApiRequest`], send it with an `AbortSignal`, and map every platform
+//! failure to a typed core [`Error`]. No retries here: the client applies
+//! the protocol's recovery policy on top.
+
+use js_sys::{Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::core::api::{common_headers, ApiRequest, Attribution};
+use crate::core::error::{Error, Result};
+
+use super::convert::{error_from_js, Obj};
+use super::glue::{self, AbortSignal, Response};
+
+/// Awaits a JS promise, mapping a rejection to a core error.
+pub async fn await_js(p: Promise) -> Result<JsValue> {
+    JsFuture::from(p).await.map_err(|e| error_from_js(&e))
+}
+
+/// The request headers as a plain JS object.
+pub fn headers_object(headers: &[(&'static str, String)]) -> Object {
+    headers
+        .iter()
+        .fold(Obj::new(), |o, (k, v)| o.str(k, v))
+        .build()
+}
+
+/// Sends `req` to `base_url` and returns the raw `Response`.
+pub async fn send(
+    base_url: &str,
+    req: &ApiRequest,
+    token: Option<&str>,
+    attribution: &Attribution,
+    signal: &AbortSignal,
+) -> Result<Response> {
+    if signal.aborted() {
+        return Err(Error::aborted());
+    }
+    let url = format!("{base_url}{}", req.path);
+    let headers = common_headers(req, token, attribution);
+    let mut init = Obj::new()
+        .str("method", req.method.as_str())
+        .set("headers", headers_object(&headers))
+        .set("signal", JsValue::from(signal.clone()));
+    if let Some(body) = &req.body {
+        init = init.str("body", body);
+    }
+    let res = await_js(glue::global_fetch(&url, &init.build())).await?;
+    Ok(res.unchecked_into())
+}
+
+/// Reads the whole body as text (bounded by what the server sends; replies
+/// other than streams and downloads are small).
+pub async fn text(res: &Response) -> Result<String> {
+    let v = await_js(res.text()).await?;
+    Ok(v.as_string().unwrap_or_default())
+}
