@@ -37,7 +37,8 @@ EMU_URL=$(bash scripts/emulator.sh start --speed 200) || exit 1
 export NEMO_EMULATOR_URL="$EMU_URL"
 echo "emulator at $EMU_URL"
 step "wasm (Node)" wasm-pack --quiet test --node
-step "wasm (Chromium)" wasm-pack --quiet test --headless --chrome
+# The suites pin no mode, so the browser run is asked for explicitly.
+step "wasm (Chromium)" env WASM_BINDGEN_USE_BROWSER=1 wasm-pack --quiet test --headless --chrome
 
 echo
 echo "=== summary"

@@ -347,7 +347,7 @@ impl Store {
         if self.turns.len() < 5_000 {
             return;
         }
-        let cutoff = Instant::now() - std::time::Duration::from_secs(900);
+        let cutoff = Instant::now() - crate::agent::turn::KEEP_FINISHED;
         self.turns.retain(|_, t| !t.is_done() || t.created > cutoff);
     }
 }

@@ -388,7 +388,7 @@ fn parse_target(l: &str) -> Option<usize> {
     for noun in nouns {
         for (p, _) in l.match_indices(noun) {
             let mut rest = &l[p + noun.len()..];
-            rest = rest.trim_start_matches(|c: char| c == 's' || c == ' ' || c == '#' || c == '№');
+            rest = rest.trim_start_matches(['s', ' ', '#', '№']);
             let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
             if let Ok(n) = digits.parse::<usize>() {
                 if (1..=99).contains(&n) {
@@ -742,6 +742,6 @@ mod tests {
         assert_eq!(parse("右移").camera, Some(Camera::PanRight));
         assert_eq!(parse("拉远").camera, Some(Camera::ZoomOut));
         assert_eq!(parse("add subtitles please").title, None);
-        assert_eq!(parse("add title Create Now").generate, false);
+        assert!(!parse("add title Create Now").generate);
     }
 }

@@ -16,7 +16,6 @@ use crate::{
     config::EventMode,
     faults::{Fault, FaultKind},
     state::AppState,
-    util,
 };
 
 type Chunk = Result<Bytes, io::Error>;
@@ -267,9 +266,4 @@ async fn write_loop(
             _ = tx.closed() => return,
         }
     }
-}
-
-/// Formats a timestamp like the ADK (`1795586804.9673598`), for tests.
-pub fn now_ts() -> f64 {
-    util::unix_f64(std::time::SystemTime::now())
 }

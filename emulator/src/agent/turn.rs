@@ -124,6 +124,10 @@ impl Turn {
         self.lock().events.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.lock().events.is_empty()
+    }
+
     /// Events from index `from` (0-based) on, and whether the turn has finished.
     pub fn read_from(&self, from: usize) -> (Vec<LoggedEvent>, bool) {
         let log = self.lock();
