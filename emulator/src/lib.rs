@@ -233,6 +233,21 @@ pub async fn serve(config: Config) -> std::io::Result<()> {
     let _ = std::io::stdout().flush();
     tokio::select! {
         r = tokio::signal::ctrl_c() => r,
+        r = terminated() => r,
         r = server.wait() => r,
+    }
+}
+
+/// Resolves on SIGTERM (Unix), so the temporary data directory is removed on a normal stop.
+async fn terminated() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        sig.recv().await;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::future::pending().await
     }
 }

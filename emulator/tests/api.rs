@@ -510,8 +510,10 @@ fn binary_help_documents_every_flag_and_prints_the_port() {
     }
 
     use std::io::BufRead;
+    let data = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(exe)
-        .args(["--port", "0"])
+        .args(["--port", "0", "--data-dir"])
+        .arg(data.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
