@@ -45,6 +45,29 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for tables and for mapping names back to kinds.
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::TokenExpired,
+        ErrorKind::SessionNotFound,
+        ErrorKind::OutOfCredits,
+        ErrorKind::UnsupportedFile,
+        ErrorKind::FileTooLarge,
+        ErrorKind::ExportBlocked,
+        ErrorKind::RateLimited,
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::StreamStalled,
+        ErrorKind::Aborted,
+        ErrorKind::Protocol,
+        ErrorKind::InvalidInput,
+        ErrorKind::RenderFailed,
+    ];
+
+    /// The kind named by [`as_str`](Self::as_str), if any.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// A stable, machine-readable name (`"token_expired"`, …) used by the JS
     /// error classes and the CLI's `--json` output.
     pub fn as_str(self) -> &'static str {
@@ -576,23 +599,11 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_distinct_name_and_recovery() {
-        let kinds = [
-            ErrorKind::TokenExpired,
-            ErrorKind::SessionNotFound,
-            ErrorKind::OutOfCredits,
-            ErrorKind::UnsupportedFile,
-            ErrorKind::FileTooLarge,
-            ErrorKind::ExportBlocked,
-            ErrorKind::RateLimited,
-            ErrorKind::Network,
-            ErrorKind::Timeout,
-            ErrorKind::StreamStalled,
-            ErrorKind::Aborted,
-            ErrorKind::Protocol,
-            ErrorKind::InvalidInput,
-            ErrorKind::RenderFailed,
-        ];
+        let kinds = ErrorKind::ALL;
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();
+        assert!(kinds
+            .iter()
+            .all(|k| ErrorKind::from_name(k.as_str()) == Some(*k)));
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), kinds.len());

@@ -530,7 +530,7 @@ impl NemoClient {
     /// `new NemoClient(options?)`.
     #[wasm_bindgen(constructor)]
     pub fn js_new(
-        #[wasm_bindgen(unchecked_param_type = "NemoClientOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "NemoClientOptions")] options: JsValue,
     ) -> Result<NemoClient, JsValue> {
         let cfg = config_from_js(&options).map_err(|e| error_to_js(&e))?;
         NemoClient::with_config(cfg, get(&options, "storage"), get(&options, "onHandle"))
@@ -542,7 +542,7 @@ impl NemoClient {
     #[wasm_bindgen(js_name = resume)]
     pub fn js_resume(
         #[wasm_bindgen(unchecked_param_type = "SessionHandle")] handle: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "NemoClientOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "NemoClientOptions")] options: JsValue,
     ) -> Result<Session, JsValue> {
         let h = SessionHandle::from_js(&handle).map_err(|e| error_to_js(&e))?;
         let mut cfg = config_from_js(&options).map_err(|e| error_to_js(&e))?;
@@ -574,7 +574,7 @@ impl NemoClient {
     #[wasm_bindgen(js_name = connect, unchecked_return_type = "Promise<ConnectInfo>")]
     pub fn js_connect(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         let signal = linked_signal(&options);
@@ -599,7 +599,7 @@ impl NemoClient {
     #[wasm_bindgen(js_name = createSession, unchecked_return_type = "Promise<Session>")]
     pub fn js_create_session(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CreateSessionOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         let signal = linked_signal(&options);
@@ -627,7 +627,7 @@ impl NemoClient {
     #[wasm_bindgen(js_name = credits, unchecked_return_type = "Promise<Credits>")]
     pub fn js_credits(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         let signal = linked_signal(&options);

@@ -139,7 +139,7 @@ pub fn error_from_js(e: &JsValue) -> Error {
     }
     // Our own NemoError passing back through Rust keeps its kind.
     if let Some(kind) = get_string(e, "kind") {
-        if let Some(k) = kind_from_str(&kind) {
+        if let Some(k) = ErrorKind::from_name(&kind) {
             let msg = get_string(e, "message").unwrap_or_default();
             let mut err = Error::new(k, msg);
             if let Some(c) = get_f64(e, "code") {
@@ -163,28 +163,6 @@ pub fn error_from_js(e: &JsValue) -> Error {
     } else {
         Error::protocol(msg)
     }
-}
-
-fn kind_from_str(s: &str) -> Option<ErrorKind> {
-    use ErrorKind::*;
-    [
-        TokenExpired,
-        SessionNotFound,
-        OutOfCredits,
-        UnsupportedFile,
-        FileTooLarge,
-        ExportBlocked,
-        RateLimited,
-        Network,
-        Timeout,
-        StreamStalled,
-        Aborted,
-        Protocol,
-        InvalidInput,
-        RenderFailed,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == s)
 }
 
 /// A core JSON value as a JS value (objects keep their key order).

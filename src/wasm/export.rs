@@ -200,7 +200,15 @@ impl ExportJob {
 
     /// Makes the job awaitable: `const { url } = await session.export()`.
     #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
-    pub fn then(&self, on_ok: JsValue, on_err: JsValue) -> Result<JsValue, JsValue> {
+    pub fn then(
+        &self,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "((value: ExportResult) => unknown) | null"
+        )]
+        on_ok: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "((reason: unknown) => unknown) | null")]
+        on_err: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let p = self.result_promise();
         let then: Function = js_sys::Reflect::get(&p, &"then".into())?.unchecked_into();
         then.call2(&p, &on_ok, &on_err)
@@ -233,7 +241,7 @@ impl ExportJob {
     #[wasm_bindgen(unchecked_return_type = "Promise<Blob>")]
     pub fn download(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "DownloadOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DownloadOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         future_to_promise(async move {

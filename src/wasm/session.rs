@@ -249,7 +249,7 @@ impl Session {
     pub fn js_send(
         &self,
         text: String,
-        #[wasm_bindgen(unchecked_param_type = "SendOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: JsValue,
     ) -> JsValue {
         if text.trim().is_empty() {
             return failed_turn(Error::invalid_input("The message is empty."));
@@ -263,7 +263,7 @@ impl Session {
     #[wasm_bindgen(js_name = resumeTurn, unchecked_return_type = "Turn | null")]
     pub fn js_resume_turn(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "SendOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: JsValue,
     ) -> JsValue {
         let h = self.handle_snapshot();
         match (h.turn_text, h.last_event_id) {
@@ -277,7 +277,7 @@ impl Session {
     pub fn js_upload(
         &self,
         #[wasm_bindgen(unchecked_param_type = "UploadInput | UploadInput[]")] input: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "UploadOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "UploadOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         future_to_promise(async move {
@@ -290,7 +290,7 @@ impl Session {
     #[wasm_bindgen(js_name = state, unchecked_return_type = "Promise<Timeline>")]
     pub fn js_state(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         future_to_promise(async move {
@@ -308,7 +308,7 @@ impl Session {
     #[wasm_bindgen(js_name = credits, unchecked_return_type = "Promise<Credits>")]
     pub fn js_credits(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let client = self.inner.client.clone();
         future_to_promise(async move {
@@ -326,7 +326,7 @@ impl Session {
     #[wasm_bindgen(js_name = export)]
     pub fn js_export(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ExportOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ExportOptions")] options: JsValue,
     ) -> ExportJob {
         export::start(self.clone(), None, &options)
     }
@@ -336,7 +336,7 @@ impl Session {
     #[wasm_bindgen(js_name = resumeExport)]
     pub fn js_resume_export(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ExportOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ExportOptions")] options: JsValue,
     ) -> Option<ExportJob> {
         let id = self.handle_snapshot().render_id?;
         Some(export::start(self.clone(), Some(id), &options))
@@ -347,7 +347,7 @@ impl Session {
     #[wasm_bindgen(js_name = claimLink, unchecked_return_type = "Promise<string>")]
     pub fn js_claim_link(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CallOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         future_to_promise(async move {
@@ -369,7 +369,7 @@ impl Session {
     pub fn js_handle(
         &self,
         text: String,
-        #[wasm_bindgen(unchecked_param_type = "HandleOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "HandleOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
         future_to_promise(async move { ok_or_reject(this.handle_text(text, options).await) })

@@ -506,7 +506,10 @@ async fn read_or_timeout(
 
 fn release(reader: &StreamReader) {
     // cancel() tells the server we are gone; errors mean it already closed.
-    let _ = reader.cancel();
+    // Its promise rejects when the stream already failed (an abort errors
+    // the fetch body): mark it handled, or Node treats the rejection as
+    // unhandled and ends the process.
+    let _ = glue::quiet(&reader.cancel());
     let _ = reader.release_lock();
 }
 
