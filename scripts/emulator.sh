@@ -3,11 +3,24 @@
 #   scripts/emulator.sh start [extra flags…]   → prints its base URL
 #   scripts/emulator.sh stop
 # State lives in .emulator/ (pid, url, log).
+#
+# Several emulators can run side by side: EMU_NAME=soak scripts/emulator.sh
+# start … keeps its state in .emulator/soak/ instead, and stop with the same
+# EMU_NAME stops only that one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.emulator
+if [ -n "${EMU_NAME:-}" ]; then
+  case "$EMU_NAME" in
+    *[!A-Za-z0-9_-]*)
+      echo "EMU_NAME must be letters, digits, '-' or '_'" >&2
+      exit 2
+      ;;
+  esac
+  dir=.emulator/$EMU_NAME
+fi
 mkdir -p "$dir"
-bin=target/release/nemo-emulator
+bin="${CARGO_TARGET_DIR:-target}/release/nemo-emulator"
 
 case "${1:-}" in
   start)
@@ -38,7 +51,7 @@ case "${1:-}" in
     fi
     ;;
   *)
-    echo "usage: $0 start [flags…] | stop" >&2
+    echo "usage: [EMU_NAME=name] $0 start [flags…] | stop" >&2
     exit 2
     ;;
 esac
