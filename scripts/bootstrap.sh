@@ -17,6 +17,8 @@ have chromium || missing_apt+=(chromium)
 have chromedriver || missing_apt+=(chromium-driver)
 have ffmpeg || missing_apt+=(ffmpeg)
 have ffprobe || missing_apt+=(ffmpeg)
+# The package tests drive the CLI's chat through a pseudo-terminal (python3 pty).
+have python3 || missing_apt+=(python3)
 # Fonts for titles drawn by the emulator's renders (Latin and CJK).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || missing_apt+=(fonts-dejavu-core)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing_apt+=(fonts-wqy-zenhei)

@@ -36,12 +36,30 @@ cargo build --release -q -p nemo-emulator
 EMU_URL=$(bash scripts/emulator.sh start --speed 200) || exit 1
 export NEMO_EMULATOR_URL="$EMU_URL"
 echo "emulator at $EMU_URL"
-step "wasm (Node)" wasm-pack --quiet test --node
+# A browser run of one test binary must finish within this many seconds
+# (wasm-bindgen-test's default is 20 s for the whole binary; the client flows
+# render real MP4s with ffmpeg and take about 20 s).
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+step "wasm (Node)" wasm-pack test --node
 # The suites pin no mode, so the browser run is asked for explicitly.
-step "wasm (Chromium)" env WASM_BINDGEN_USE_BROWSER=1 wasm-pack --quiet test --headless --chrome
+step "wasm (Chromium)" env WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
+
+# 4. The npm package (tests/package/, node:test): pkg/ is rebuilt (cargo is
+#    incremental), then the packed tarball is installed into temp projects and
+#    used from Node ESM, tsc --strict, a Vite build in Chromium, an MV3
+#    extension service worker (initSync), the CLI's generate and a chat driven
+#    through a pty. Each test file starts its own emulator on loopback.
+step "npm package build (make pkg)" bash scripts/build-pkg.sh
+step "npm package (Node, tsc, Vite, MV3, CLI)" node --test --test-concurrency=1 tests/package/*.test.mjs
+
+# 5. The demo page end to end (playwright-core + Debian Chromium, tests/e2e/).
+#    Each test file starts its own emulator with --www www, so faults and speed
+#    changes stay local to it; the page loads the built package from www/pkg/.
+[ -f www/pkg/index.js ] || bash scripts/build-pkg.sh
+step "demo page e2e (Chromium)" bash -c 'cd tests && node --test --test-concurrency=1 --test-reporter=spec e2e/'
 
 echo
 echo "=== summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+echo "steps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -68,6 +68,35 @@ async fn header_limit(State(state): State<AppState>, req: Request, next: Next) -
     next.run(req).await
 }
 
+/// Reads and discards whatever part of a request body the handler left unread, after it
+/// answered (up to `limit` bytes), the way a real gateway's lingering close does. Without
+/// it, an early answer (an auth or session error, or an injected fault, on an upload still
+/// streaming in) closes the connection under the client, which then sees a reset
+/// (`EPIPE`) instead of the answer.
+async fn linger(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    use futures::StreamExt;
+    use std::sync::Arc;
+    let (parts, body) = req.into_parts();
+    let shared = Arc::new(tokio::sync::Mutex::new(body.into_data_stream()));
+    let inner = shared.clone();
+    let wrapped = axum::body::Body::from_stream(futures::stream::unfold(inner, |s| async move {
+        let item = s.lock().await.next().await?;
+        Some((item, s))
+    }));
+    let response = next.run(Request::from_parts(parts, wrapped)).await;
+    tokio::spawn(async move {
+        let mut rest = shared.lock().await;
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = rest.next().await {
+            seen = seen.saturating_add(chunk.len());
+            if seen > limit {
+                break;
+            }
+        }
+    });
+    response
+}
+
 fn cors() -> CorsLayer {
     let h = |s: &'static str| HeaderName::from_static(s);
     CorsLayer::new()
@@ -153,6 +182,7 @@ pub fn build_app(state: AppState) -> Router {
         faults::middleware,
     ))
     .layer(middleware::from_fn_with_state(state.clone(), header_limit))
+    .layer(middleware::from_fn_with_state(upload_limit, linger))
     .layer(DefaultBodyLimit::max(cfg.json_limit))
     .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
         // Method and path only: never headers (tokens) or query strings.

@@ -472,8 +472,11 @@ pub fn redact(text: &str) -> String {
                     out.push_str("[redacted]");
                     i = start + len;
                 } else if i == start {
-                    // Nothing secret follows the keyword: copy one char on.
-                    let ch = text[i..].chars().next().map_or(1, char::len_utf8);
+                    // Nothing secret follows the keyword: copy one char on
+                    // (or stop: the text may end right after "Bearer ").
+                    let Some(ch) = text[i..].chars().next().map(char::len_utf8) else {
+                        break;
+                    };
                     out.push_str(&text[i..i + ch]);
                     i += ch;
                 }
@@ -566,6 +569,12 @@ mod tests {
             ("no secrets here", "no secrets here"),
             ("Bearer", "Bearer"),
             ("中文 nmv_x 文本", "中文 [redacted] 文本"),
+            // A keyword at the very end (found by the `json` fuzz target:
+            // this used to slice past the end and panic).
+            ("Authorization: Bearer ", "Authorization: Bearer "),
+            ("BEARER ", "BEARER "),
+            ("token=", "token="),
+            ("x token: \"", "x token: \""),
         ];
         for (input, want) in cases {
             assert_eq!(redact(input), want, "input: {input}");

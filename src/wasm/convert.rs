@@ -148,6 +148,26 @@ pub fn error_from_js(e: &JsValue) -> Error {
             if let Some(s) = get_f64(e, "status") {
                 err = err.with_status(s as u16);
             }
+            // Keep the recovery too (the registration link, the wait), so an
+            // error that passes through `session.handle` arrives intact.
+            let rec = get(e, "recovery");
+            let recovery = match get_string(&rec, "action").as_deref() {
+                Some("register") => get_string(&rec, "url").map(|url| Recovery::Register { url }),
+                Some("top_up") => Some(Recovery::TopUp),
+                Some("retry_after") => get_f64(&rec, "waitMs")
+                    .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                    .map(|ms| Recovery::RetryAfter { ms: ms as u64 }),
+                Some("compress_or_trim") => get_f64(&rec, "limitBytes")
+                    .filter(|n| n.is_finite() && *n >= 0.0)
+                    .map(|n| Recovery::CompressOrTrim {
+                        limit_bytes: n as u64,
+                    }),
+                Some("none") => Some(Recovery::None),
+                _ => None,
+            };
+            if let Some(r) = recovery {
+                err = err.with_recovery(r);
+            }
             return err;
         }
     }

@@ -180,6 +180,10 @@ export async function postForm(url, headers, form, total, signal, onProgress) {
       }
     }
   };
+  // A platform transport installed by the package's Node entry (node:http
+  // with backpressure: Node's fetch keeps a streamed request body in memory).
+  const hook = globalThis[Symbol.for('nemo-video.postForm')];
+  if (typeof hook === 'function') return hook(url, headers, form, total, signal, progress);
   if (typeof XMLHttpRequest === 'function') {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();

@@ -154,7 +154,17 @@ async fn run(
             // Before any event arrived a failure is the turn's outcome; once
             // events flowed, a failed reconnect counts as one resume try.
             Err(e) if reconnect_id.is_some() && is_transient(&e) => {
-                match next_recovery(&mut resume, now(), saw_ids, out, session, signal).await? {
+                match next_recovery(
+                    &mut resume,
+                    now(),
+                    saw_ids,
+                    before.as_ref(),
+                    out,
+                    session,
+                    signal,
+                )
+                .await?
+                {
                     true => continue 'stream,
                     false => break 'stream,
                 }
@@ -247,7 +257,17 @@ async fn run(
         }
         reconnect_id = Some(last_id.clone()).filter(|s| !s.is_empty());
         resume.set_server_retry_ms(decoder.retry().map(u64::from));
-        match next_recovery(&mut resume, now(), saw_ids, out, session, signal).await? {
+        match next_recovery(
+            &mut resume,
+            now(),
+            saw_ids,
+            before.as_ref(),
+            out,
+            session,
+            signal,
+        )
+        .await?
+        {
             true => continue 'stream,
             false => break 'stream,
         }
@@ -321,11 +341,16 @@ async fn run(
 
 /// Decides what happens after a drop: reconnect with `Last-Event-ID`
 /// (after the wait; returns `true`), or poll the state every few seconds
-/// until two polls in a row agree, then end the turn from state (`false`).
+/// until it has changed from `before` (the state when the turn began) and
+/// two polls in a row agree, then end the turn from state (`false`). A
+/// state still equal to `before` is not "settled": the agent may not have
+/// written anything yet (a generation runs for 30–90 s before its first
+/// state change), so polling goes on until the turn's deadline.
 async fn next_recovery(
     plan: &mut ResumePlan,
     now_ms: u64,
     had_ids: bool,
+    before: Option<&Timeline>,
     out: &Emitter,
     session: &Session,
     signal: &AbortSignal,
@@ -359,8 +384,9 @@ async fn next_recovery(
                 let settled = match session.fetch_timeline(signal).await {
                     Ok(t) => {
                         let same = last_seen.as_ref() == Some(&t);
+                        let changed = before != Some(&t);
                         last_seen = Some(t);
-                        same
+                        same && changed
                     }
                     Err(e) if e.kind() == ErrorKind::Aborted => return Err(e),
                     Err(_) => false,

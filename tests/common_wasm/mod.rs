@@ -310,11 +310,10 @@ pub fn memory_storage() -> JsValue {
     let set_fn = Closure::<dyn Fn(JsValue, JsValue)>::new(move |k: JsValue, v: JsValue| {
         let _ = Reflect::set(&set_store, &k, &v);
     });
-    let o = obj(&[
+    obj(&[
         ("get", get_fn.into_js_value()),
         ("set", set_fn.into_js_value()),
-    ]);
-    o
+    ])
 }
 
 /// Options for `new NemoClient(…)`: the emulator, a client id, test timing.

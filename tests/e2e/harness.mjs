@@ -1,0 +1,260 @@
+// Shared set-up for the demo page's end-to-end tests: an emulator serving
+// www/ (one per test file, so faults and speed changes never leak between
+// files), Debian's Chromium through playwright-core, fixtures made with
+// ffmpeg, and page helpers.
+//
+// Env:
+//   NEMO_E2E_EMULATOR_URL  use a running emulator (started with --www www)
+//                          instead of starting one;
+//   NEMO_EMULATOR_BIN      the emulator binary (default target/release/nemo-emulator);
+//   CHROMIUM               the browser (default /usr/bin/chromium).
+
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ARTIFACTS = path.join(ROOT, 'tests/artifacts');
+export const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
+const FIXTURES = path.join(ARTIFACTS, 'fixtures');
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+/** Starts an emulator serving www/ on a free port; `stop()` ends it. */
+export async function startEmulator({ speed = 20, args = [] } = {}) {
+  if (process.env.NEMO_E2E_EMULATOR_URL) {
+    return { url: process.env.NEMO_E2E_EMULATOR_URL.replace(/\/$/, ''), stop: async () => {}, shared: true };
+  }
+  if (!existsSync(path.join(ROOT, 'www/pkg/index.js'))) {
+    throw new Error('www/pkg/index.js is missing: run `make pkg` (scripts/build-pkg.sh copies pkg/ to www/pkg/)');
+  }
+  const bin = process.env.NEMO_EMULATOR_BIN || path.join(ROOT, 'target/release/nemo-emulator');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`make emulator\``);
+  const child = spawn(bin, ['--port', '0', '--www', path.join(ROOT, 'www'), '--speed', String(speed), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  // Never leave an emulator behind, even when the test process is killed.
+  const killChild = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killChild);
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      killChild();
+      process.exit(130);
+    });
+  }
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${log}`)), 15000);
+    const onData = (d) => {
+      log += d;
+      const m = /http:\/\/127\.0\.0\.1:\d+/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emulator exited (${code}):\n${log}`));
+    });
+  });
+  return {
+    url,
+    shared: false,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Calls an emulator admin endpoint (`/__emulator/…`). */
+export async function admin(emu, route, body, method = body === undefined ? 'GET' : 'POST') {
+  const res = await fetch(`${emu.url}/__emulator/${route}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} /__emulator/${route}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Launches Debian's Chromium headless, with a fresh profile. */
+export async function launchBrowser() {
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'nemo-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+    viewport: DESKTOP,
+    acceptDownloads: true,
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Opens the page in a new tab of `browser`, with a CSP-violation recorder
+ * installed before any page script runs (`window.__csp`), page errors
+ * collected in `page.errors`, and the viewport set.
+ */
+export async function openPage(browser, emu, { viewport = DESKTOP, clearStorage = true } = {}) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize(viewport);
+  page.errors = [];
+  page.failed = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    // Failed requests are recorded with their URL below instead.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) page.errors.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) page.failed.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__csp.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
+    });
+  });
+  if (clearStorage) {
+    // A fresh project for every page (the profile is shared within a file).
+    await page.goto(`${emu.url}/favicon.svg`);
+    await page.evaluate(() => {
+      localStorage.clear();
+      sessionStorage.clear();
+    });
+  }
+  await page.goto(`${emu.url}/`);
+  return page;
+}
+
+/** Waits until the page says it is connected, and returns the credit count. */
+export async function waitConnected(page) {
+  await page.waitForSelector('#conn[data-state="ok"]', { timeout: 30000 });
+  await page.waitForSelector('#credits:not([hidden])');
+  return Number(await page.textContent('#credits-value'));
+}
+
+/** Test media made with ffmpeg once: a JPEG photo, a PNG, a short MP4. */
+export function fixtures() {
+  mkdirSync(FIXTURES, { recursive: true });
+  const make = (name, args) => {
+    const file = path.join(FIXTURES, name);
+    if (!existsSync(file)) execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, file]);
+    return file;
+  };
+  const notes = path.join(FIXTURES, 'notes.txt');
+  if (!existsSync(notes)) writeFileSync(notes, 'not a video\n');
+  return {
+    notes,
+    photo: make('city_timelapse.jpg', ['-f', 'lavfi', '-i', 'testsrc2=size=960x640:rate=1', '-frames:v', '1', '-q:v', '4']),
+    photo2: make('sunset_beach.png', ['-f', 'lavfi', '-i', 'mandelbrot=size=640x640:rate=1', '-frames:v', '1']),
+    clip: make('street_clip.mp4', ['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25:duration=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'ultrafast']),
+  };
+}
+
+/** Picks files through the page's file input. */
+export async function pickFiles(page, files) {
+  await page.setInputFiles('#file-input', files);
+}
+
+/** Types a message and presses Enter. */
+export async function say(page, text) {
+  await page.fill('#composer-input', text);
+  await page.press('#composer-input', 'Enter');
+}
+
+/** Waits until no message is in flight (the send button is enabled again). */
+export async function waitIdle(page, timeout = 120000) {
+  await page.waitForFunction(
+    () => !document.querySelector('#send-btn').disabled && document.querySelector('#activity').hidden,
+    null,
+    { timeout, polling: 100 },
+  );
+}
+
+/** Texts of the chat messages of one role ('agent', 'user', 'note', 'error'). */
+export async function messages(page, role) {
+  return page.$$eval(`#messages .msg-${role}:not(.msg-intro)`, (ns) => ns.map((n) => n.textContent.trim()));
+}
+
+/** Runs the quick flow up to a timeline with a video clip. */
+export async function generateClip(page, file) {
+  await pickFiles(page, [file]);
+  await page.click('#chips .chip:first-child');
+  await waitIdle(page);
+  await page.waitForSelector('#tracks .track-video .seg', { timeout: 30000 });
+}
+
+/** Clicks Export and waits for the inline player to have the MP4. */
+export async function exportAndWait(page, timeout = 180000) {
+  const before = await page.getAttribute('#download-link', 'href');
+  await page.click('#export-btn');
+  await page.waitForFunction(
+    (prev) => !document.querySelector('#result').hidden && document.querySelector('#download-link').getAttribute('href') !== prev,
+    before,
+    { timeout, polling: 100 },
+  );
+}
+
+/** Saves a screenshot under tests/artifacts/screenshots/. */
+export async function screenshot(page, name, opts = {}) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file, ...opts });
+  return file;
+}
+
+/** The horizontal overflow check: nothing wider than the viewport. */
+export async function overflow(page) {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const wide = [];
+    for (const n of document.querySelectorAll('body *')) {
+      const r = n.getBoundingClientRect();
+      if (r.width && (r.right > vw + 0.5 || r.left < -0.5) && getComputedStyle(n).position !== 'fixed') {
+        // Elements scrolled inside an overflow container don't count.
+        let p = n.parentElement;
+        let clipped = false;
+        while (p && p !== document.body) {
+          const ov = getComputedStyle(p).overflowX;
+          if (ov === 'auto' || ov === 'hidden' || ov === 'scroll' || ov === 'clip') {
+            clipped = true;
+            break;
+          }
+          p = p.parentElement;
+        }
+        if (!clipped && !n.closest('.visually-hidden')) wide.push(`${n.tagName.toLowerCase()}${n.id ? `#${n.id}` : ''}.${n.className}`);
+      }
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: vw, wide: wide.slice(0, 10) };
+  });
+}

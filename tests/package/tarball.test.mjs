@@ -1,0 +1,138 @@
+// (1) The packed tarball, installed into a temp project and imported from
+// Node ESM, makes real calls to the emulator; the Node bindings work.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { installedProject, makePhoto, startEmulator, tarball, tempDir } from './helpers.mjs';
+
+let emu;
+let project;
+let home;
+before(async () => {
+  emu = await startEmulator();
+  // Installed under a `.cursor/` directory: X-Skill-Platform must say so.
+  const parent = tempDir('nemo-home-');
+  project = installedProject('proj-', join(parent, '.cursor', 'extensions'));
+  home = tempDir('nemo-home-');
+});
+after(() => emu.stop());
+
+function node(script, env = {}) {
+  const file = join(project, `t${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, [file], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: home, ...env },
+  });
+  if (r.status !== 0) throw new Error(`node failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+test('the tarball holds exactly the package files', () => {
+  const list = execFileSync('tar', ['-tzf', tarball()], { encoding: 'utf8' }).trim().split('\n').sort();
+  const names = list.map((f) => f.replace(/^package\//, ''));
+  for (const f of ['package.json', 'README.md', 'index.js', 'index.d.ts', 'node.js', 'node.d.ts', 'cli.js', 'nemo_video.js', 'nemo_video_bg.wasm']) {
+    assert.ok(names.includes(f), `${f} is in the tarball`);
+  }
+  assert.ok(names.some((f) => /^snippets\/nemo-video-[^/]+\/src\/wasm\/glue\.js$/.test(f)), 'the glue snippet is in the tarball');
+  const pkg = JSON.parse(readFileSync(join(project, 'node_modules/nemo-video/package.json'), 'utf8'));
+  assert.equal(pkg.type, 'module');
+  assert.equal(pkg.dependencies, undefined, 'zero runtime dependencies');
+  assert.deepEqual(pkg.bin, { 'nemo-video': './cli.js' });
+});
+
+test('imported from Node ESM: credits from the emulator, one error class identity', () => {
+  const r = node(`
+    import { NemoClient, NemoError, OutOfCreditsError, errorClasses, version, uploadFile } from 'nemo-video';
+    import * as browser from 'nemo-video/browser';
+    const client = new NemoClient({ baseUrl: ${JSON.stringify(emu.url)} });
+    const credits = await client.credits();
+    console.log(JSON.stringify({
+      credits, version,
+      identity: errorClasses().OutOfCreditsError === OutOfCreditsError && browser.OutOfCreditsError === OutOfCreditsError,
+      subclass: new OutOfCreditsError('x') instanceof NemoError,
+      nodeEntry: typeof uploadFile === 'function',
+      wasm: import.meta.resolve('nemo-video/wasm'),
+    }));
+  `);
+  assert.equal(r.credits.available, 1000);
+  assert.equal(r.identity, true);
+  assert.equal(r.subclass, true);
+  assert.equal(r.nodeEntry, true, 'Node resolves the "node" condition');
+  assert.match(r.wasm, /nemo_video_bg\.wasm$/);
+  assert.match(r.version, /^\d+\.\d+\.\d+/);
+});
+
+test('environment variables, the persisted client id and the detected platform', () => {
+  const r = node(
+    `
+    import { NemoClient, detectPlatform, configDir } from 'nemo-video';
+    const a = await new NemoClient().connect();
+    const b = await new NemoClient().connect();
+    console.log(JSON.stringify({ a: a.clientId, b: b.clientId, platform: detectPlatform(), dir: configDir() }));
+  `,
+    { NEMO_API_URL: emu.url },
+  );
+  assert.equal(r.a, r.b, 'the client id is reused across clients and runs');
+  assert.match(r.a, /^[0-9a-f-]{36}$/);
+  const file = join(home, '.config/nemovideo/client_id');
+  assert.equal(readFileSync(file, 'utf8').trim(), r.a, 'the file holds the UUID only');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(r.platform, 'cursor', 'installed under .cursor/');
+
+  const given = node(`import { NemoClient } from 'nemo-video'; console.log(JSON.stringify(await new NemoClient().connect()));`, {
+    NEMO_API_URL: emu.url,
+    NEMO_CLIENT_ID: 'ci-client-id-42',
+    SKILL_SOURCE: 'clawhub',
+  });
+  assert.equal(given.clientId, 'ci-client-id-42');
+
+  const skill = node(`import { detectPlatform } from 'nemo-video'; console.log(JSON.stringify(detectPlatform()));`, { SKILL_SOURCE: 'clawhub' });
+  assert.equal(skill, 'clawhub', 'SKILL_SOURCE comes first');
+
+  const token = node(
+    `import { NemoClient, TokenExpiredError } from 'nemo-video';
+     try { await new NemoClient().credits(); console.log('null'); }
+     catch (e) { console.log(JSON.stringify({ kind: e.kind, typed: e instanceof TokenExpiredError })); }`,
+    { NEMO_API_URL: emu.url, NEMO_TOKEN: 'nmv_usr_not_a_real_token' },
+  );
+  assert.deepEqual(token, { kind: 'token_expired', typed: true }, 'NEMO_TOKEN is used as given (and not silently replaced)');
+});
+
+test('uploadFile streams from disk: RSS does not grow with the file size', () => {
+  const dir = tempDir('nemo-big-');
+  const photo = makePhoto(join(dir, 'photo.png'));
+  // A 160 MB MP4 (a real ftyp header, then padding): the emulator sniffs the type.
+  const big = join(dir, 'big.mp4');
+  const head = Buffer.alloc(32);
+  head.writeUInt32BE(24, 0);
+  head.write('ftypisom', 4, 'latin1');
+  head.writeUInt32BE(0x200, 12);
+  head.write('isommp41', 16, 'latin1');
+  head.writeUInt32BE(8, 24);
+  head.write('free', 28, 'latin1');
+  writeFileSync(big, head);
+  execFileSync('truncate', ['-s', String(160 * 1024 * 1024), big]);
+  const r = node(`
+    import { NemoClient, uploadFile } from 'nemo-video';
+    const client = new NemoClient({ baseUrl: ${JSON.stringify(emu.url)} });
+    const session = await client.createSession();
+    const small = await uploadFile(session, ${JSON.stringify(photo)});
+    const base = process.memoryUsage().rss;
+    let peak = base, calls = 0, last = 0;
+    const files = await uploadFile(session, ${JSON.stringify(big)}, {
+      onProgress: (sent, total) => { calls++; last = sent / total; peak = Math.max(peak, process.memoryUsage().rss); },
+    });
+    console.log(JSON.stringify({ small: small[0].fileType, name: files[0].filename, type: files[0].fileType, growthMb: (peak - base) / 1e6, calls, last }));
+  `);
+  assert.equal(r.small, 'image');
+  assert.equal(r.name, 'big.mp4');
+  assert.equal(r.type, 'video');
+  assert.ok(r.calls > 10, 'upload progress is reported as the body is sent');
+  assert.equal(r.last, 1);
+  assert.ok(r.growthMb < 80, `RSS grew ${r.growthMb.toFixed(1)} MB for a 160 MB upload (want < 80)`);
+});

@@ -1,0 +1,341 @@
+//! Every fault the emulator can inject, and aborting a turn, as the JS API
+//! lives through them. After each, the emulator's statistics must show that
+//! no turn was charged twice. See `wasm_client_flows.rs` for how to run.
+#![cfg(target_arch = "wasm32")]
+
+mod common_wasm;
+
+use common_wasm::*;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// Waits until the emulator has no open SSE stream (the reader was released
+/// and the connection closed), failing after `ms`.
+async fn assert_streams_closed(ms: f64) {
+    let t0 = now();
+    loop {
+        let open = global_stat(&stats().await, "sse_streams_open");
+        if open == 0.0 {
+            return;
+        }
+        assert!(
+            now() - t0 < ms,
+            "{open} SSE stream(s) still open after {ms} ms"
+        );
+        sleep(20.0).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn drop_stream_is_resumed_without_a_second_charge() {
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    let before = stats().await;
+    fault(r#"{"endpoint":"run_sse","kind":"drop_stream","after_events":3}"#).await;
+    let (d, r) = send_ok(&session, "generate a video of a lighthouse in a storm").await;
+    assert!(
+        d.has("reconnecting"),
+        "the client reconnected: {:?}",
+        d.types()
+    );
+    assert_eq!(
+        strings(&get(&r, "toolCalls")),
+        ["generate_video", "auto_enhance"],
+        "the whole turn arrived"
+    );
+    assert!(s(&r, "text").contains("I also added lo-fi background music"));
+    let after = stats().await;
+    assert_eq!(
+        fired(&after, "drop_stream") - fired(&before, "drop_stream"),
+        1.0
+    );
+    let ss = session_stats(&after, &sid(&session));
+    assert_eq!(n(&ss, "turns_run"), 1.0, "the message was never re-sent");
+    assert!(
+        n(&ss, "turns_resumed") >= 1.0,
+        "it was resumed with Last-Event-ID"
+    );
+    assert_eq!(n(&ss, "turns_charged"), 1.0);
+    assert_eq!(n(&ss, "credits_charged"), 100.0);
+    assert_no_double_charge(&after);
+    assert_streams_closed(3_000.0).await;
+}
+
+#[wasm_bindgen_test]
+async fn stall_ends_the_turn_with_stream_stalled() {
+    setup(100).await;
+    let client = new_client_with(&client_options(
+        &random_id(),
+        &[(
+            "timing",
+            obj(&[("scale", num(0.001)), ("turnCapMs", num(60_000.0))]),
+        )],
+    ));
+    let session = create_session(&client, JsValue::UNDEFINED).await;
+    fault(r#"{"endpoint":"run_sse","kind":"stall","after_events":2}"#).await;
+    let t0 = now();
+    let (d, e) = send_err(&session, "generate a video of a forest with a pan left").await;
+    let took = now() - t0;
+    assert_kind(&e, "stream_stalled");
+    assert!(d.events.len() >= 2, "the events before the stall arrived");
+    // Default 10 min, scaled by 0.001: 600 ms (plus the time to the stall).
+    assert!(
+        (550.0..8_000.0).contains(&took),
+        "stalled after the scaled limit: {took} ms"
+    );
+    assert_streams_closed(3_000.0).await;
+    assert_no_double_charge(&stats().await);
+}
+
+#[wasm_bindgen_test]
+async fn rate_limit_on_the_stream_is_retried_once() {
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    fault(r#"{"endpoint":"run_sse","kind":"rate_limit"}"#).await;
+    let (_, r) = send_ok(&session, "echo: after the wait").await;
+    assert_eq!(s(&r, "text"), "after the wait");
+    fault(r#"{"endpoint":"run_sse","kind":"rate_limit","count":2}"#).await;
+    let (_, e) = send_err(&session, "echo: never").await;
+    assert_kind(&e, "rate_limited");
+    assert_eq!(pending_faults().await, 0);
+    let st = stats().await;
+    assert_eq!(n(&session_stats(&st, &sid(&session)), "turns_run"), 1.0);
+    assert_no_double_charge(&st);
+}
+
+#[wasm_bindgen_test]
+async fn expire_token_mid_session_is_transparent() {
+    setup(1000).await;
+    let (_client, session) = fresh_session().await;
+    fault(r#"[{"endpoint":"state","kind":"expire_token"},{"endpoint":"run_sse","kind":"expire_token"}]"#).await;
+    let r = generate_text_clip(&session).await;
+    assert!(b(&r, "stateChanged"));
+    assert_eq!(
+        pending_faults().await,
+        0,
+        "both 1001s were met and recovered"
+    );
+    let st = stats().await;
+    let ss = session_stats(&st, &sid(&session));
+    assert_eq!(n(&ss, "turns_run"), 1.0);
+    assert_eq!(n(&ss, "turns_charged"), 1.0);
+    assert_no_double_charge(&st);
+}
+
+#[wasm_bindgen_test]
+async fn lose_session_surfaces_session_not_found() {
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    fault(r#"{"endpoint":"run_sse","kind":"lose_session"}"#).await;
+    let (_, e) = send_err(&session, "add title Lost").await;
+    assert_kind(&e, "session_not_found");
+    assert_eq!(n(&e, "code"), 1002.0);
+    fault(r#"{"endpoint":"state","kind":"lose_session"}"#).await;
+    let e = err(call(&session, "state", &[JsValue::UNDEFINED]), "state").await;
+    assert_kind(&e, "session_not_found");
+    assert_no_double_charge(&stats().await);
+}
+
+#[wasm_bindgen_test]
+async fn html_error_pages_become_plain_protocol_errors() {
+    setup(100).await;
+    let (client, _) = new_client();
+    for (kind, status, title) in [
+        ("http_502_html", 502.0, "502 Bad Gateway"),
+        ("http_500_html", 500.0, "500 Internal Server Error"),
+    ] {
+        fault(&format!(r#"{{"endpoint":"session","kind":"{kind}"}}"#)).await;
+        let e = err(call(&client, "createSession", &[JsValue::UNDEFINED]), kind).await;
+        assert_kind(&e, "protocol");
+        assert_eq!(n(&e, "status"), status);
+        let msg = s(&e, "message");
+        assert!(msg.contains(title), "the page title is kept: {msg}");
+        assert!(
+            !msg.contains('<') && !msg.contains("nginx") && !msg.contains("cloudflare"),
+            "no markup in the message: {msg}"
+        );
+    }
+    // The client still works afterwards.
+    create_session(&client, JsValue::UNDEFINED).await;
+    assert_no_double_charge(&stats().await);
+}
+
+#[wasm_bindgen_test]
+async fn malformed_json_is_a_protocol_error_or_skipped_in_a_stream() {
+    setup(100).await;
+    let (client, session) = fresh_session().await;
+    fault(r#"{"endpoint":"credits","kind":"malformed_json"}"#).await;
+    let e = err(call(&client, "credits", &[JsValue::UNDEFINED]), "credits").await;
+    assert_kind(&e, "protocol");
+    assert!(
+        s(&e, "message").to_lowercase().contains("json"),
+        "{}",
+        s(&e, "message")
+    );
+    // In a stream one broken event must not end a paid turn.
+    fault(r#"{"endpoint":"run_sse","kind":"malformed_json","after_events":2}"#).await;
+    let (_, r) = send_ok(&session, "generate a video of a snowy street").await;
+    assert_eq!(
+        strings(&get(&r, "toolCalls")),
+        ["generate_video", "auto_enhance"]
+    );
+    let st = stats().await;
+    assert_eq!(n(&session_stats(&st, &sid(&session)), "turns_charged"), 1.0);
+    assert_no_double_charge(&st);
+}
+
+#[wasm_bindgen_test]
+async fn slow_replies_still_succeed() {
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    fault(r#"{"endpoint":"state","kind":"slow","ms":400}"#).await;
+    let t0 = now();
+    let (_, summary) = state(&session).await;
+    let took = now() - t0;
+    assert_eq!(summary, "Timeline is empty");
+    assert!(took >= 390.0, "the reply really was slow: {took} ms");
+    fault(r#"{"endpoint":"run_sse","kind":"slow","ms":300}"#).await;
+    let (_, r) = send_ok(&session, "echo: slowly").await;
+    assert_eq!(s(&r, "text"), "slowly");
+    assert_no_double_charge(&stats().await);
+}
+
+#[wasm_bindgen_test]
+async fn render_fail_once_is_retried_with_a_new_id() {
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    generate_text_clip(&session).await;
+    let before = stats().await;
+    fault(r#"{"endpoint":"export","kind":"render_fail_once"}"#).await;
+    let (job, progress) = export_with_progress(&session, &[]);
+    let result = ok(get(&job, "result"), "export").await;
+    let ids: Vec<String> = progress
+        .borrow()
+        .iter()
+        .filter_map(|p| get(p, "id").as_string())
+        .collect();
+    let statuses: Vec<String> = progress.borrow().iter().map(|p| s(p, "status")).collect();
+    assert!(statuses.contains(&"failed".to_string()), "{statuses:?}");
+    assert!(statuses.contains(&"retrying".to_string()), "{statuses:?}");
+    let first = ids.first().cloned().unwrap();
+    let final_id = s(&result, "id");
+    assert_ne!(first, final_id, "the retry used a new render id");
+    assert_eq!(
+        get(&job, "id").as_string().as_deref(),
+        Some(final_id.as_str())
+    );
+    let blob = ok(call(&job, "download", &[JsValue::UNDEFINED]), "download").await;
+    assert_mp4(&blob_bytes(&blob).await);
+    let after = stats().await;
+    assert_eq!(
+        fired(&after, "render_fail_once") - fired(&before, "render_fail_once"),
+        1.0
+    );
+    assert_eq!(n(&session_stats(&after, &sid(&session)), "renders"), 2.0);
+    assert_no_double_charge(&after);
+}
+
+#[wasm_bindgen_test]
+async fn out_of_credits_fault_gives_the_registration_link() {
+    setup(100).await;
+    let (client, session) = fresh_session().await;
+    fault(r#"{"endpoint":"run_sse","kind":"out_of_credits"}"#).await;
+    let (_, e) = send_err(&session, "generate a video of a waterfall").await;
+    assert_kind(&e, "out_of_credits");
+    assert_eq!(n(&e, "code"), 2001.0);
+    let url = s(&get(&e, "recovery"), "url");
+    let user = s(&client, "userId");
+    assert!(url.contains(&format!("register?bind={user}")), "{url}");
+    let c = ok(call(&client, "credits", &[JsValue::UNDEFINED]), "credits").await;
+    assert_eq!(n(&c, "available"), 100.0, "nothing was reserved or spent");
+    assert_no_double_charge(&stats().await);
+}
+
+#[wasm_bindgen_test]
+async fn abort_signal_mid_stream_releases_the_reader() {
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    let controller = web_sys::AbortController::new().unwrap();
+    let turn = call(
+        &session,
+        "send",
+        &[
+            js("generate a video of a night market"),
+            obj(&[("signal", controller.signal().into())]),
+        ],
+    );
+    let first = ok(call(&turn, "next", &[]), "first event").await;
+    assert_ne!(get(&first, "done").as_bool(), Some(true));
+    controller.abort();
+    let d = drain(&turn).await;
+    let e = d.error.expect("the iteration ends with the abort");
+    assert_kind(&e, "aborted");
+    let e2 = err(get(&turn, "result"), "result").await;
+    assert_kind(&e2, "aborted");
+    assert_streams_closed(3_000.0).await;
+    assert!(
+        !get(&call(&session, "toJSON", &[]), "turnText").is_string(),
+        "an aborted turn leaves no turn to resume"
+    );
+    assert_no_double_charge(&stats().await);
+}
+
+#[wasm_bindgen_test]
+async fn breaking_out_of_iteration_aborts_the_turn() {
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    let turn = call(
+        &session,
+        "send",
+        &[
+            js("generate a video of a mountain lake"),
+            JsValue::UNDEFINED,
+        ],
+    );
+    let first = ok(call(&turn, "next", &[]), "first event").await;
+    assert_ne!(get(&first, "done").as_bool(), Some(true));
+    // What `break` in `for await` calls.
+    let ret = ok(call(&turn, "return", &[JsValue::UNDEFINED]), "return()").await;
+    assert_eq!(get(&ret, "done").as_bool(), Some(true));
+    let next = ok(call(&turn, "next", &[]), "next after return").await;
+    assert_eq!(
+        get(&next, "done").as_bool(),
+        Some(true),
+        "the iterator stays finished"
+    );
+    let e = err(get(&turn, "result"), "result").await;
+    assert_kind(&e, "aborted");
+    assert_streams_closed(3_000.0).await;
+    assert_no_double_charge(&stats().await);
+}
+
+#[wasm_bindgen_test]
+async fn drop_before_any_event_id_waits_for_the_state_to_change() {
+    // No `id:` arrived, so there is nothing to resume: the client polls the
+    // state. An unchanged state is not an outcome (the generation is still
+    // running); the turn ends once the new clip shows up.
+    setup(100).await;
+    let (_client, session) = fresh_session().await;
+    fault(r#"{"endpoint":"run_sse","kind":"drop_stream","after_events":0}"#).await;
+    let (d, r) = send_ok(&session, "generate a video of a red kite over hills").await;
+    assert!(
+        !d.has("reconnecting"),
+        "no ids, so no Last-Event-ID reconnect"
+    );
+    assert!(
+        b(&r, "stateChanged"),
+        "the outcome comes from state: {}",
+        show(&r)
+    );
+    let summary = s(&r, "summary");
+    assert!(
+        summary.to_lowercase().contains("video"),
+        "the new clip is described: {summary}"
+    );
+    assert!(b(&get(&r, "timeline"), "readyForExport"));
+    let st = stats().await;
+    let ss = session_stats(&st, &sid(&session));
+    assert_eq!(n(&ss, "turns_run"), 1.0, "the message was never re-sent");
+    assert_eq!(n(&ss, "turns_resumed"), 0.0);
+    assert_no_double_charge(&st);
+}
