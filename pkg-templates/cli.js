@@ -234,7 +234,6 @@ class Progress {
     if (this.quiet) return;
     this.clear();
     if (summary !== undefined) process.stderr.write(`${green('✓')} ${label.padEnd(9)} ${summary} ${dim(took)}\n`);
-    else if (!isTTY) process.stderr.write(`${label}: stopped\n`);
   }
 }
 

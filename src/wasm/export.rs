@@ -17,7 +17,7 @@ use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::policy::{RenderPoller, RenderStep};
 
 use super::client::{abortable, linked_signal};
-use super::convert::{error_to_js, get, Obj};
+use super::convert::{error_to_js, get, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
 use super::http::{await_js, headers_object};
 use super::session::{draft_of, Session};
@@ -294,13 +294,22 @@ impl ExportJob {
         .await?;
         let blob = get(&r, "blob");
         if blob.is_object() {
-            Ok(blob)
-        } else {
-            let status = get(&r, "status").as_f64().unwrap_or(0.0) as u16;
-            Err(
-                Error::protocol(format!("the download failed with HTTP {status}"))
-                    .with_status(status),
-            )
+            return Ok(blob);
         }
+        let status = get(&r, "status").as_f64().unwrap_or(0.0) as u16;
+        // A JSON or HTML answer says why (1001, 2001, a proxy page…).
+        if let Some(text) = get_string(&r, "text") {
+            let user_id = client.user_id();
+            let ctx = api::ErrorContext {
+                web_url: &client.config().web_url,
+                user_id: user_id.as_deref(),
+            };
+            api::read_envelope(status, &text, ctx)?;
+            return Err(Error::protocol(format!(
+                "the download answered with a JSON reply instead of the video (HTTP {status})"
+            ))
+            .with_status(status));
+        }
+        Err(Error::protocol(format!("the download failed with HTTP {status}")).with_status(status))
     }
 }

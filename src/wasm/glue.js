@@ -380,7 +380,16 @@ export async function contentLength(url, signal) {
  */
 export async function downloadBlob(url, headers, signal, onProgress) {
   const res = await fetch(url, { headers, signal });
-  if (!res.ok || !res.body) return { status: res.status, blob: null };
+  if (!res.ok || !res.body) {
+    if (res.body) await res.body.cancel().catch(() => {});
+    return { status: res.status, blob: null };
+  }
+  // An API envelope (`{"code":1001,…}` comes with HTTP 200) or a proxy page
+  // is an answer about the download, never the video itself.
+  const ctype = (res.headers.get('content-type') || '').toLowerCase();
+  if (ctype.includes('json') || ctype.includes('text/html')) {
+    return { status: res.status, blob: null, text: await res.text() };
+  }
   const total = Number(res.headers.get('content-length')) || 0;
   const type = res.headers.get('content-type') || 'video/mp4';
   const reader = res.body.getReader();

@@ -12,6 +12,7 @@
 //! `timeline`, `sse_decoder` (the standalone `SseDecoder` class) and `types`
 //! (the TypeScript declarations).
 
+pub mod agent_decoder;
 pub mod client;
 pub mod convert;
 pub mod export;

@@ -62,6 +62,7 @@ test('HTTP 402 on export: explained as not a credit problem, retry works', async
   assert.match(text, /402/);
   assert.match(text, /not a credit problem/);
   assert.equal(await page.textContent('#credits-value'), creditsBefore, 'credits untouched');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await h.screenshot(page, 'desktop-export-402', { fullPage: true });
   await page.unroute('**/api/render/proxy/lambda', strip);
   await card.locator('button', { hasText: 'Try again' }).click();

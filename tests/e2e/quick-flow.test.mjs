@@ -133,8 +133,13 @@ test('export: progress bar, then the MP4 plays inline with download, size and cl
   assert.ok(playback.width > 0 && playback.height > 0);
   if (codec !== '') assert.ok(playback.currentTime > 0, 'the video played');
   else console.log('# this Chromium cannot play H.264; checked metadata only');
-  await page.evaluate(() => document.querySelector('#player').pause());
+  await page.evaluate(() => {
+    document.querySelector('#player').pause();
+    window.scrollTo(0, 0);
+  });
   await h.screenshot(page, 'desktop-result', { fullPage: true });
+  await page.evaluate(() => document.querySelector('#result').scrollIntoView({ block: 'center' }));
+  await h.screenshot(page, 'desktop-result-viewport');
 });
 
 test('a routed "export" in the chat exports again and replies', async () => {

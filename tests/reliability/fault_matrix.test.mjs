@@ -55,6 +55,9 @@ function spec(kind, op) {
 const RECOVERED = 'recovered';
 function expected(kind, op) {
   const stream = op === 'send';
+  // The download falls back to the documented proxy endpoint (with the
+  // token) whenever the direct URL fails or answers with anything but a video.
+  if (op === 'download' && kind !== 'stall_forever') return RECOVERED;
   switch (kind) {
     case 'drop_stream':
     case 'stall':
@@ -65,13 +68,13 @@ function expected(kind, op) {
     case 'stall_forever':
       // A stalled stream is detected by the client's own stall limit; plain
       // requests have no client-side limit: the caller's signal ends them.
-      return stream ? 'stream_stalled' : op === 'render_status' ? 'aborted' : 'aborted';
+      return stream ? 'stream_stalled' : 'aborted';
     case 'expire_token':
       // One shared re-authentication and one retry, on every authenticated
       // call. The token call itself answered 1001: nothing to renew.
       return op === 'token' ? 'token_expired' : RECOVERED;
     case 'lose_session':
-      return op === 'render_status' ? 'session_not_found' : 'session_not_found';
+      return 'session_not_found';
     case 'http_500_html':
     case 'http_502_html':
     case 'malformed_json':
@@ -82,7 +85,6 @@ function expected(kind, op) {
       if (op === 'send' && kind === 'malformed_json') return RECOVERED;
       return 'protocol';
     case 'out_of_credits':
-      if (op === 'download') return RECOVERED; // falls back to the proxy download
       return 'out_of_credits';
     default:
       throw new Error(kind);
