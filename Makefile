@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CHROMEDRIVER ?= /usr/bin/chromedriver
 export CHROMEDRIVER
 
-.PHONY: setup demo test test-rust test-wasm test-js pkg emulator fuzz fmt clean
+.PHONY: setup demo test test-rust test-wasm test-js pkg emulator fuzz fmt clean reliability soak
 
 ## Installs whatever is missing (idempotent).
 setup:
@@ -33,6 +33,16 @@ test-rust:
 
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+## The reliability suites (fault matrix, bad inputs, downloads, token hygiene,
+## CI-size soak), then RELIABILITY.md from their results, the fuzz runs
+## recorded by `make fuzz` and the last `make soak`.
+reliability:
+	@bash tests/reliability/run.sh; status=$$?; node tests/reliability/report.mjs; exit $$status
+
+## The full soak: 200 concurrent sessions × 20 turns with seeded faults.
+soak:
+	@bash tests/reliability/run.sh soak
 
 fmt:
 	cargo fmt --all

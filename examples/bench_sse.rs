@@ -39,7 +39,7 @@ fn decode(bytes: &[u8], chunk: usize, agent: bool) -> Counts {
                         c.events += 1;
                         if let AgentEvent::Text { text, .. } | AgentEvent::Thought { text, .. } = e {
                             c.texts += 1;
-                            c.text_units += text.encode_utf16().count() as u64;
+                            c.text_units += utf16_len(text);
                         }
                     }
                 }
@@ -48,6 +48,13 @@ fn decode(bytes: &[u8], chunk: usize, agent: bool) -> Counts {
         r.expect("the benchmark stream is valid");
     }
     c
+}
+
+/// UTF-16 length (what JS `String#length` reports), counted over bytes.
+fn utf16_len(s: &str) -> u64 {
+    s.bytes()
+        .map(|b| u64::from(b & 0xC0 != 0x80) + u64::from(b >= 0xF0))
+        .sum()
 }
 
 fn main() {

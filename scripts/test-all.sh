@@ -58,6 +58,10 @@ step "npm package (Node, tsc, Vite, MV3, CLI)" node --test --test-concurrency=1 
 [ -f www/pkg/index.js ] || bash scripts/build-pkg.sh
 step "demo page e2e (Chromium)" bash -c 'cd tests && node --test --test-concurrency=1 --test-reporter=spec e2e/'
 
+# 4. Reliability (Node): fault matrix, bad inputs, downloads, token hygiene and
+#    a CI-size soak, on a private emulator instance (the full soak: make soak).
+step "reliability (Node)" bash tests/reliability/run.sh
+
 echo
 echo "=== summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

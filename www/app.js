@@ -191,6 +191,7 @@ async function connect() {
     const opts = clientOptions();
     const saved = loadHandle();
     let resumed = false;
+    let expired = false;
     if (saved && sameOrigin(saved.baseUrl, opts.baseUrl)) {
       const session = nemo.NemoClient.resume(saved, opts);
       try {
@@ -202,7 +203,7 @@ async function connect() {
       } catch (e) {
         if (e && e.kind === 'session_not_found') {
           saveHandle(null);
-          note('Your previous project has expired on the server, so a new one was started.');
+          expired = true;
         } else {
           throw e;
         }
@@ -216,6 +217,7 @@ async function connect() {
       saveHandle(app.session.toJSON());
       restoreTranscript(app.session.sessionId, false);
       applyTimeline(null);
+      if (expired) note('Your previous project has expired on the server, so a new one was started.');
     } else {
       restoreTranscript(app.session.sessionId, true);
     }
@@ -260,31 +262,29 @@ function resumeInFlight() {
 
 // ---- Banner (connection-level errors) ----------------------------------------------
 
-let bannerRetry = null;
-
 function showBanner(error, retry) {
   ui.banner.replaceChildren();
+  const step = recoveryStep(error, retry);
   const card = errorCard(error, {
-    onRetry: retry ? () => { hideBanner(); retry(); } : null,
+    onRetry: step ? () => { hideBanner(); step(); } : null,
     secrets: secrets(),
-    context: app.cspBlocked ? 'csp' : '',
   });
-  if (app.cspBlocked && error && error.kind === 'network') {
-    card.querySelector('.error-text').textContent =
-      `This page's Content-Security-Policy does not allow connecting to ${app.cspBlocked}. Add that origin to connect-src and media-src in index.html, or pick another API address in Settings.`;
-  }
-  if (error && error.kind === 'token_expired' && retry) {
-    card.querySelector('.error-actions button')?.addEventListener('click', openSettings, { once: true });
-  }
   ui.banner.append(card);
   ui.banner.hidden = false;
-  bannerRetry = retry;
+  explainCsp();
+}
+
+/** The one step an error card offers: usually a retry, sometimes something else. */
+function recoveryStep(error, retry) {
+  const kind = error && error.kind;
+  if (kind === 'session_not_found') return newProject;
+  if (kind === 'token_expired') return openSettings;
+  return retry || null;
 }
 
 function hideBanner() {
   ui.banner.hidden = true;
   ui.banner.replaceChildren();
-  bannerRetry = null;
 }
 
 // ---- Chat ----------------------------------------------------------------------------
@@ -459,7 +459,7 @@ class Reply {
 let currentReply = null;
 
 /** Runs one chat operation with the reply bubble, activity line and errors. */
-async function runTurnUi(work, { retry, files = [] } = {}) {
+async function runTurnUi(work, { retry } = {}) {
   app.busy = true;
   updateControls();
   const reply = new Reply();
@@ -471,19 +471,15 @@ async function runTurnUi(work, { retry, files = [] } = {}) {
     reply.finish();
     if (e && e.kind === 'aborted') return;
     const card = errorCard(e, {
-      onRetry: retry || null,
+      onRetry: recoveryStep(e, retry),
       secrets: secrets(),
-      context: app.cspBlocked ? 'csp' : '',
     });
     ui.messages.append(el('li', { class: 'msg msg-error' }, [card]));
+    explainCsp();
     scrollChat();
-    if (e && e.kind === 'session_not_found') {
-      card.querySelector('.error-actions button')?.addEventListener('click', newProject, { once: true });
-    }
   } finally {
     app.busy = false;
     updateControls();
-    void files;
   }
 }
 
@@ -751,8 +747,9 @@ function clearExportError() {
 
 function showExportError(e) {
   clearExportError();
-  const card = errorCard(e, { onRetry: startExport, secrets: secrets(), context: app.cspBlocked ? 'csp' : '' });
+  const card = errorCard(e, { onRetry: recoveryStep(e, startExport), secrets: secrets() });
   ui.exportProgress.after(card);
+  explainCsp();
   card.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
 
@@ -928,12 +925,22 @@ ui.newProjectBtn.addEventListener('click', () => {
 
 // A blocked API origin shows up as a CSP violation before the fetch fails:
 // remember it so the error can say what to change.
+// The violation event can arrive just after the failed fetch was reported,
+// so network error cards already on screen are updated too.
+function explainCsp() {
+  if (!app.cspBlocked) return;
+  for (const t of document.querySelectorAll('.error-card[data-kind="network"] .error-text')) {
+    t.textContent = `This page's Content-Security-Policy does not allow connecting to ${app.cspBlocked}. Add that origin to connect-src and media-src in index.html, or pick another API address in Settings.`;
+  }
+}
+
 document.addEventListener('securitypolicyviolation', (e) => {
   if (e.effectiveDirective === 'connect-src' || e.violatedDirective.startsWith('connect-src')) {
-    try {
+    // Only the API origin matters here (a render CDN falls back to the API's
+    // download endpoint by itself).
+    if (sameOrigin(e.blockedURI, baseUrl())) {
       app.cspBlocked = new URL(e.blockedURI).origin;
-    } catch {
-      app.cspBlocked = e.blockedURI;
+      explainCsp();
     }
   }
 });
@@ -941,6 +948,5 @@ document.addEventListener('securitypolicyviolation', (e) => {
 // Token safety: nothing on the page ever echoes the field.
 ui.apiToken.addEventListener('change', () => ui.apiToken.setAttribute('value', ''));
 
-void bannerRetry;
 updateControls();
 connect();

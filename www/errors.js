@@ -6,7 +6,7 @@
 import { el, icon, ICONS, redact } from './ui.js';
 
 /** Title and explanation for an error, by kind. */
-export function explain(error, context = '') {
+export function explain(error) {
   const kind = error && error.kind;
   const message = error && error.message ? String(error.message) : String(error);
   const r = (error && error.recovery) || {};
@@ -34,9 +34,7 @@ export function explain(error, context = '') {
     case 'network':
       return {
         title: "Can't reach the video service",
-        text: context === 'csp'
-          ? message
-          : 'The connection failed. Check your internet connection (or that the API address in Settings is right), then try again.',
+        text: 'The connection failed. Check your internet connection (or that the API address in Settings is right), then try again.',
       };
     case 'timeout':
     case 'stream_stalled':
@@ -85,8 +83,8 @@ export function explain(error, context = '') {
  * registration page) and one retry button (with a countdown after a 429).
  * `onRetry` is called once; the card removes itself.
  */
-export function errorCard(error, { onRetry, retryLabel = 'Try again', secrets = [], context = '' } = {}) {
-  const info = explain(error, context);
+export function errorCard(error, { onRetry, retryLabel = 'Try again', secrets = [] } = {}) {
+  const info = explain(error);
   const card = el('div', { class: 'error-card', attrs: { role: 'alert', 'data-kind': (error && error.kind) || 'unknown' } });
   card.append(icon(ICONS.alert, 'icon error-icon'));
   const body = el('div', { class: 'error-body' }, [

@@ -461,6 +461,8 @@ fn num(v: &Value<'_>, key: &str) -> Option<f64> {
     // Some deployments send numbers as strings.
     x.as_f64()
         .or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
+        // "NaN", "inf" or 1e999 are not amounts: treat them as missing.
+        .filter(|v: &f64| v.is_finite())
 }
 
 /// The anonymous token call's reply.
@@ -782,6 +784,20 @@ mod tests {
 
     fn err(status: u16, body: &str) -> Error {
         read_envelope(status, body, ctx()).unwrap_err()
+    }
+
+    #[test]
+    fn non_finite_amounts_are_not_numbers() {
+        for body in [
+            r#"{"available":"NaN"}"#,
+            r#"{"available":"inf"}"#,
+            r#"{"available":1e999}"#,
+        ] {
+            let v = json::parse(body).unwrap();
+            assert_eq!(parse_credits(&v).unwrap_err().kind(), ErrorKind::Protocol, "{body}");
+        }
+        let v = json::parse(r#"{"available":"12","frozen":"-inf"}"#).unwrap();
+        assert_eq!(parse_credits(&v).unwrap().frozen, 0.0);
     }
 
     #[test]

@@ -403,7 +403,7 @@ impl SseDecoder {
         }
         if let Some(comment) = line.strip_prefix(b":") {
             let comment = comment.strip_prefix(b" ").unwrap_or(comment);
-            on_item(SseItemRef::Comment(&String::from_utf8_lossy(comment)));
+            on_item(SseItemRef::Comment(&utf8_lossy(comment)));
             return;
         }
         let (name, value) = match memchr::memchr(b':', line) {
@@ -453,14 +453,14 @@ impl SseDecoder {
         // Step 1 happens even when no event follows: the ID string is set.
         if self.id_dirty {
             self.id_dirty = false;
-            self.last_event_id = String::from_utf8_lossy(&self.id_buffer).into_owned();
+            self.last_event_id = utf8_lossy(&self.id_buffer).into_owned();
         }
         if let Some((&b'\n', data)) = self.data.split_last() {
-            let data: Cow<'_, str> = String::from_utf8_lossy(data);
+            let data: Cow<'_, str> = utf8_lossy(data);
             let event_type: Cow<'_, str> = if self.event_type.is_empty() {
                 Cow::Borrowed("message")
             } else {
-                String::from_utf8_lossy(&self.event_type)
+                utf8_lossy(&self.event_type)
             };
             let id = (!self.last_event_id.is_empty()).then_some(self.last_event_id.as_str());
             on_item(SseItemRef::Event(SseEventRef {
@@ -472,6 +472,17 @@ impl SseDecoder {
         }
         self.data.clear();
         self.event_type.clear();
+    }
+}
+
+/// `String::from_utf8_lossy`, with the common case (valid UTF-8) checked by
+/// `str::from_utf8` first: the same result, but the strict validator has a
+/// word-at-a-time ASCII fast path that the lossy iterator lacks, and this
+/// check runs over every byte of every event.
+fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

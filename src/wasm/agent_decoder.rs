@@ -139,7 +139,8 @@ impl AgentDecoder {
     /// one `"invalid"` event; decoding goes on.
     #[wasm_bindgen(unchecked_return_type = "AgentEventLite[]")]
     pub fn push(&mut self, chunk: &Uint8Array) -> Array {
-        self.bytes.clear();
+        // Resizing to the chunk's length (not clearing first) zero-fills only
+        // when the buffer grows; with steady chunk sizes that is never.
         self.bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut self.bytes);
 
@@ -208,11 +209,29 @@ fn row(text: &mut String, table: &mut Vec<u32>, flags: u32, s: &str) {
     table.push(utf16_len(s));
 }
 
-/// The length of `s` in UTF-16 code units (see sse_decoder.rs).
+/// The length of `s` in UTF-16 code units: one per character, two for those
+/// outside the Basic Multilingual Plane. Counted eight bytes at a time
+/// (wasm has no SIMD here): every byte counts one, minus each continuation
+/// byte (`10xxxxxx`), plus each 4-byte lead (`11110xxx`).
 fn utf16_len(s: &str) -> u32 {
-    let units: usize = s
-        .bytes()
-        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
-        .sum();
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let b = s.as_bytes();
+    let mut units = b.len();
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        if w & HIGHS == 0 {
+            continue; // all ASCII
+        }
+        // Bit 7 of each byte: set for a continuation byte, for a 4-byte lead.
+        let cont = w & !(w << 1) & HIGHS;
+        let four = w & (w << 1) & (w << 2) & (w << 3) & !(w << 4) & HIGHS;
+        units -= cont.count_ones() as usize;
+        units += four.count_ones() as usize;
+    }
+    for &c in words.remainder() {
+        units -= usize::from(c & 0xC0 == 0x80);
+        units += usize::from(c >= 0xF0);
+    }
     units as u32
 }

@@ -454,14 +454,14 @@ pub(crate) fn config_from_js(options: &JsValue) -> Result<ClientConfig> {
     if !options.is_object() {
         return Err(Error::invalid_input("options must be an object"));
     }
-    if let Some(u) = get_string(options, "baseUrl") {
+    if let Some(u) = string_option(options, "baseUrl")? {
         cfg.base_url = u;
     }
-    if let Some(u) = get_string(options, "webUrl") {
+    if let Some(u) = string_option(options, "webUrl")? {
         cfg.web_url = u;
     }
-    cfg.token = get_string(options, "token").filter(|t| !t.trim().is_empty());
-    cfg.client_id = get_string(options, "clientId").filter(|c| !c.is_empty());
+    cfg.token = string_option(options, "token")?.filter(|t| !t.trim().is_empty());
+    cfg.client_id = string_option(options, "clientId")?.filter(|c| !c.is_empty());
     if let Some(id) = &cfg.client_id {
         if !valid_client_id(id) {
             return Err(Error::invalid_input(
@@ -488,6 +488,23 @@ pub(crate) fn config_from_js(options: &JsValue) -> Result<ClientConfig> {
         cfg.timing = timing_from_js(&timing, cfg.timing);
     }
     Ok(cfg)
+}
+
+/// `options[key]` as a string: absent (undefined/null) is `None`; a `URL`
+/// object counts as its `href`; any other type is an error, so that a
+/// mistyped `baseUrl` never silently falls back to the production API.
+fn string_option(options: &JsValue, key: &str) -> Result<Option<String>> {
+    let v = get(options, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Some(s));
+    }
+    if let Some(href) = get_string(&v, "href").filter(|_| v.is_object()) {
+        return Ok(Some(href));
+    }
+    Err(Error::invalid_input(format!("{key} must be a string")))
 }
 
 fn timing_from_js(t: &JsValue, mut timing: Timing) -> Timing {
@@ -616,11 +633,26 @@ impl NemoClient {
     /// A session object for an existing session id (no request is made;
     /// the first call on it tells whether it still exists).
     #[wasm_bindgen(js_name = session)]
-    pub fn js_session(&self, session_id: String, task_id: Option<String>) -> Session {
-        self.session_for(SessionInfo {
+    pub fn js_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] session_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] task_id: JsValue,
+    ) -> Result<Session, JsValue> {
+        // Checked here: a non-string where wasm-bindgen expects a `String`
+        // corrupts wasm memory instead of throwing.
+        let session_id = session_id
+            .as_string()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| error_to_js(&Error::invalid_input("sessionId must be a non-empty string")))?;
+        let task_id = match task_id.as_string() {
+            Some(t) => t,
+            None if task_id.is_undefined() || task_id.is_null() => String::new(),
+            None => return Err(error_to_js(&Error::invalid_input("taskId must be a string"))),
+        };
+        Ok(self.session_for(SessionInfo {
             session_id,
-            task_id: task_id.unwrap_or_default(),
-        })
+            task_id,
+        }))
     }
 
     /// `{ available, frozen, total }`.

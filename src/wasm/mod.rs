@@ -42,10 +42,20 @@ pub fn error_classes() -> JsValue {
 /// Routes what a user typed: `"export" | "credits" | "state" | "upload" | "chat"`,
 /// and for chat the finer intent (e.g. `"aspect_ratio"`).
 #[wasm_bindgen(js_name = routeIntent, unchecked_return_type = "{ action: string; intent?: string }")]
-pub fn route_intent(text: &str, has_attachments: bool) -> JsValue {
-    let route = crate::core::intent::route(text, has_attachments);
-    convert::Obj::new()
+pub fn route_intent(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+    has_attachments: bool,
+) -> Result<JsValue, JsValue> {
+    // Checked: a non-string where wasm-bindgen expects a `&str` corrupts
+    // wasm memory instead of throwing.
+    let text = text.as_string().ok_or_else(|| {
+        convert::error_to_js(&crate::core::error::Error::invalid_input(
+            "routeIntent needs a string",
+        ))
+    })?;
+    let route = crate::core::intent::route(&text, has_attachments);
+    Ok(convert::Obj::new()
         .str("action", route.action_name())
         .opt_str("intent", route.chat_intent_name())
-        .into_js()
+        .into_js())
 }

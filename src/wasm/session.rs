@@ -248,9 +248,14 @@ impl Session {
     #[wasm_bindgen(js_name = send, unchecked_return_type = "Turn")]
     pub fn js_send(
         &self,
-        text: String,
+        // Taken as a JsValue and checked: a non-string passed where wasm-bindgen
+        // expects a `String` corrupts wasm memory instead of throwing.
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: JsValue,
     ) -> JsValue {
+        let Some(text) = text.as_string() else {
+            return failed_turn(Error::invalid_input("The message must be a string."));
+        };
         if text.trim().is_empty() {
             return failed_turn(Error::invalid_input("The message is empty."));
         }
@@ -368,9 +373,14 @@ impl Session {
     #[wasm_bindgen(js_name = handle, unchecked_return_type = "Promise<HandleResult>")]
     pub fn js_handle(
         &self,
-        text: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "HandleOptions")] options: JsValue,
     ) -> Promise {
+        let Some(text) = text.as_string() else {
+            return Promise::reject(&error_to_js(&Error::invalid_input(
+                "The message must be a string.",
+            )));
+        };
         let this = self.clone();
         future_to_promise(async move { ok_or_reject(this.handle_text(text, options).await) })
     }

@@ -75,3 +75,44 @@ test('each file gets its own instruction and its own render', async () => {
   assert.deepEqual(await page.evaluate(() => window.__csp), []);
   void path;
 });
+
+test('drag and drop adds files the same way', async () => {
+  await page.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 64;
+    const ctx = c.getContext('2d');
+    ctx.fillStyle = '#c026d3';
+    ctx.fillRect(0, 0, 64, 64);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const dt = new DataTransfer();
+    dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+    const zone = document.querySelector('#dropzone');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  const row = page.locator('#files .file', { hasText: 'dropped.png' });
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-state'), 'ready');
+  assert.match(await row.locator('.thumb img').getAttribute('src'), /^blob:/);
+  await row.locator('button').click();
+  assert.equal(await row.count(), 0);
+});
+
+test('edits update the drawn timeline after every turn, silent ones included', async () => {
+  await page.click('#chips .chip:has-text("add lo-fi BGM at 35%")');
+  await h.waitIdle(page);
+  await page.waitForFunction(() => /35%/.test(document.querySelector('#tracks .track-audio')?.textContent || ''));
+  await page.click('#chips .chip:has-text("add title Urban Dreams")');
+  await h.waitIdle(page);
+  await page.waitForFunction(() => /Urban Dreams/.test(document.querySelector('#tracks .track-text')?.textContent || ''));
+  assert.match(await page.textContent('#timeline-summary'), /BGM: .*35%.*Title: "Urban Dreams"/);
+  await h.say(page, 'make it 1:1');
+  await h.waitIdle(page);
+  await page.waitForFunction(() => document.querySelector('#timeline-aspect').textContent === '1:1');
+  // Every turn answered with something: text, or the change in words.
+  const agent = await h.messages(page, 'agent');
+  assert.ok(agent.slice(-3).every((t) => t.length > 0));
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await h.screenshot(page, 'desktop-edits');
+});

@@ -97,3 +97,67 @@ test('agent text with markup is shown as text and never runs', async () => {
   assert.deepEqual(r.csp, []);
   assert.deepEqual(page.errors, []);
 });
+
+test('rate limit: the retry button counts down from recovery.waitMs, then retries in one step', async () => {
+  // The client itself waits 30 s and retries once before surfacing a 429,
+  // so the page's card is driven directly with a short wait here.
+  await page.evaluate(async () => {
+    const { errorCard } = await import('/errors.js');
+    window.__retried = 0;
+    const err = Object.assign(new Error('Too many requests. Waiting 2 s before trying again.'), {
+      kind: 'rate_limited',
+      status: 429,
+      recovery: { action: 'retry_after', description: 'Retry in 2 s.', waitMs: 2000 },
+    });
+    const card = errorCard(err, { onRetry: () => (window.__retried += 1) });
+    card.id = 'rate-card';
+    document.querySelector('#messages').append(card);
+  });
+  const button = page.locator('#rate-card button');
+  assert.equal(await button.isDisabled(), true);
+  assert.match(await button.textContent(), /Try again in [12]s/);
+  assert.match(await page.textContent('#rate-card'), /Too many requests/);
+  await page.waitForFunction(() => !document.querySelector('#rate-card button').disabled, null, { timeout: 5000 });
+  assert.equal(await button.textContent(), 'Try again');
+  await button.click();
+  assert.equal(await page.evaluate(() => window.__retried), 1);
+  assert.equal(await page.locator('#rate-card').count(), 0);
+});
+
+test('a bad token is reported without ever being shown', async () => {
+  const secret = 'nmv_usr_e2e_secret_token_123456';
+  await page.click('#settings-btn');
+  await page.fill('#api-token', secret);
+  await page.click('#settings-save');
+  const card = page.locator('#banner .error-card[data-kind="token_expired"]');
+  await card.waitFor({ timeout: 30000 });
+  assert.match(await card.textContent(), /token is no longer valid/);
+  assert.equal((await page.content()).includes(secret), false, 'the token is not in the DOM');
+  // One step: the card opens the settings, where the field is empty.
+  await card.locator('button').click();
+  await page.waitForSelector('#settings[open]');
+  assert.equal(await page.inputValue('#api-token'), '');
+  assert.match(await page.getAttribute('#api-token', 'placeholder'), /saved for this tab \(hidden\)/);
+  await page.check('#forget-token');
+  await page.click('#settings-save');
+  await h.waitConnected(page);
+});
+
+test('an API origin the CSP does not allow is explained', async () => {
+  await page.click('#settings-btn');
+  await page.fill('#api-url', 'https://api.example.com');
+  await page.click('#settings-save');
+  const card = page.locator('#banner .error-card');
+  await card.waitFor({ timeout: 30000 });
+  // The violation event may come a moment after the failure: the card updates.
+  await page.waitForFunction(
+    () => /Content-Security-Policy does not allow connecting to https:\/\/api\.example\.com/.test(document.querySelector('#banner').textContent),
+    null,
+    { timeout: 5000 },
+  );
+  // Back to this origin.
+  await page.click('#settings-btn');
+  await page.fill('#api-url', '');
+  await page.click('#settings-save');
+  await h.waitConnected(page);
+});

@@ -24,6 +24,8 @@ after(async () => {
 });
 
 test('connects: "Setting things up…" then connected with credits', async () => {
+  const html = await (await fetch(`${emu.url}/`)).text();
+  assert.match(html, /<span id="conn-text">Setting things up…<\/span>/);
   const credits = await h.waitConnected(page);
   assert.equal(credits, 100);
   assert.match(await page.textContent('#conn-text'), /Connected/);
@@ -52,6 +54,17 @@ test('quick flow: photo → cinematic clip → timeline tracks', async () => {
   // Validated and shown with a thumbnail before anything is sent.
   await page.waitForSelector('#files .file[data-state="ready"] .thumb img');
   await page.click('#chips .chip:first-child');
+  // A quiet activity line with the elapsed time while the clip is generated.
+  const activity = await page.waitForFunction(
+    () => {
+      const a = document.querySelector('#activity');
+      const t = document.querySelector('#activity-text').textContent;
+      return !a.hidden && /Generating video/.test(t) ? `${t} ${document.querySelector('#activity-time').textContent}` : null;
+    },
+    null,
+    { timeout: 30000, polling: 50 },
+  );
+  assert.match(await activity.jsonValue(), /^Generating video… \d+:\d\d$/);
   // The file's own progress bar, then the reply.
   await page.waitForSelector('#files .file[data-state="uploaded"]', { timeout: 30000 });
   await h.waitIdle(page);

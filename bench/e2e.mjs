@@ -1,0 +1,149 @@
+// Figure 2 (end to end over loopback, against the emulator) and figure 3
+// (request overhead).
+//   node bench/e2e.mjs [--smoke] [--turns 8] [--replays 30] [--calls 1000] [--reps 5]
+// - Latency, server write → app callback: the emulator stamps each ADK event
+//   with `timestamp` (epoch seconds, µs) when it emits it; the app notes the
+//   wall clock when its callback sees the event. Ours: `session.send` with
+//   `onEvent` (text-delta events; their stamps are read back from a replay of
+//   the same turn, matched in order). Peer: raw fetch + eventsource-parser +
+//   JSON.parse on a live turn of the same prompt.
+// - Throughput: a live turn is paced by the emulator's scripted pauses, so
+//   events/s is measured on the resume path, which replays a recorded turn
+//   at full speed: ours `NemoClient.resume(handle).resumeTurn()`, peer a raw
+//   fetch with `Last-Event-ID` + eventsource-parser + JSON.parse.
+// - Request overhead: `credits()` N times in a row vs raw fetch with the
+//   same headers, same token.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createParser } from 'eventsource-parser';
+import {
+  PKG, SMOKE, anonymousToken, arg, emit, epochMs, memoryStorage, now, quantile, skillHeaders, startEmulator, stats, stopEmulator,
+} from './lib/common.mjs';
+
+const TURNS = Number(arg('turns', SMOKE ? 1 : 8));
+const REPLAYS = Number(arg('replays', SMOKE ? 2 : 30));
+const CALLS = Number(arg('calls', SMOKE ? 20 : 1000));
+const REPS = Number(arg('reps', SMOKE ? 1 : 5));
+const SPEED = arg('speed', '20');
+const PROMPT = 'hello';
+
+const { NemoClient } = await import(join(PKG, 'node.js'));
+const EMU = 'bench-e2e';
+const base = startEmulator(EMU, ['--speed', SPEED, '--tokens-per-ip', '100000', '--credits', '1000000']);
+try {
+  const token = await anonymousToken(base, randomUUID());
+  const headers = { Authorization: `Bearer ${token}`, ...skillHeaders() };
+  const opts = { baseUrl: base, token, storage: memoryStorage(), clientId: randomUUID() };
+  const client = new NemoClient(opts);
+  const session = await client.createSession();
+  const body = (text) =>
+    JSON.stringify({ app_name: 'nemo_agent', user_id: 'me', session_id: session.sessionId, new_message: { parts: [{ text }] } });
+
+  /** Raw fetch + eventsource-parser + JSON.parse; calls onData(obj, receivedAtMs) per event. */
+  async function rawTurn(text, lastEventId, onData) {
+    const h = { ...headers, 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+    if (lastEventId) h['Last-Event-ID'] = lastEventId;
+    const res = await fetch(`${base}/run_sse`, { method: 'POST', headers: h, body: body(text) });
+    const parser = createParser({
+      onEvent: (ev) => {
+        const at = epochMs();
+        if (ev.data === '') return;
+        onData(JSON.parse(ev.data), at);
+      },
+    });
+    const td = new TextDecoder();
+    for await (const chunk of res.body) parser.feed(td.decode(chunk, { stream: true }));
+  }
+  const isDelta = (o) => o.partial === true && o.content?.parts?.some((p) => typeof p.text === 'string' && !p.thought);
+
+  async function lastTurnId() {
+    const s = await (await fetch(`${base}/__emulator/stats`)).json();
+    const msgs = s.sessions[session.sessionId].messages;
+    return msgs[msgs.length - 1].turn_id;
+  }
+
+  // ---- latency ----
+  const oursLat = [];
+  const peerLat = [];
+  let deltasPerTurn = 0;
+  for (let t = 0; t < TURNS; t++) {
+    const seen = [];
+    const turn = session.send(PROMPT, { onEvent: (ev) => ev.type === 'text-delta' && seen.push(epochMs()) });
+    await turn.result;
+    const stamps = [];
+    await rawTurn(PROMPT, `${await lastTurnId()}:0`, (o) => isDelta(o) && stamps.push(o.timestamp * 1000));
+    if (stamps.length !== seen.length) throw new Error(`matched ${seen.length} callbacks to ${stamps.length} stamps`);
+    seen.forEach((at, i) => oursLat.push(at - stamps[i]));
+    deltasPerTurn = seen.length;
+    await rawTurn(PROMPT, null, (o, at) => isDelta(o) && peerLat.push(at - o.timestamp * 1000));
+  }
+  const lat = (xs) => ({ median: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
+
+  // ---- throughput on the replay path ----
+  const turnId = await lastTurnId();
+  let replayEvents = 0;
+  await rawTurn(PROMPT, `${turnId}:0`, () => replayEvents++);
+  const oursSecs = [];
+  const peerSecs = [];
+  let oursCount = 0;
+  let replayBytes = 0;
+  const handle = { v: 1, baseUrl: base, sessionId: session.sessionId, taskId: session.taskId, lastEventId: `${turnId}:0`, turnText: PROMPT };
+  for (let i = 0; i < REPLAYS; i++) {
+    let n = 0;
+    let t = now();
+    const s2 = NemoClient.resume(handle, opts);
+    const turn = s2.resumeTurn({ onEvent: () => n++ });
+    await turn.result;
+    oursSecs.push((now() - t) / 1000);
+    oursCount = n;
+    n = 0;
+    t = now();
+    await rawTurn(PROMPT, `${turnId}:0`, () => n++);
+    peerSecs.push((now() - t) / 1000);
+  }
+  {
+    const h = { ...headers, 'Content-Type': 'application/json', Accept: 'text/event-stream', 'Last-Event-ID': `${turnId}:0` };
+    replayBytes = (await (await fetch(`${base}/run_sse`, { method: 'POST', headers: h, body: body(PROMPT) })).arrayBuffer()).byteLength;
+  }
+
+  // ---- request overhead: credits() ----
+  const creditRuns = [];
+  for (let r = 0; r < REPS; r++) {
+    let t = now();
+    for (let i = 0; i < CALLS; i++) await client.credits();
+    const ours = now() - t;
+    t = now();
+    for (let i = 0; i < CALLS; i++) {
+      const res = await fetch(`${base}/api/credits/balance/simple`, { headers });
+      const j = await res.json();
+      if (j.code !== 0) throw new Error('credits failed');
+    }
+    const raw = now() - t;
+    creditRuns.push({ oursMs: ours, rawMs: raw, ratio: ours / raw });
+  }
+
+  emit({
+    section: 'e2e',
+    speed: Number(SPEED),
+    prompt: PROMPT,
+    latency: { turns: TURNS, deltasPerTurn, ours: lat(oursLat), peer: lat(peerLat) },
+    replay: {
+      replays: REPLAYS,
+      events: replayEvents,
+      bytes: replayBytes,
+      oursCallbacks: oursCount,
+      ours: stats(oursSecs.map((s) => replayEvents / s)),
+      peer: stats(peerSecs.map((s) => replayEvents / s)),
+      oursMs: stats(oursSecs.map((s) => s * 1000)),
+      peerMs: stats(peerSecs.map((s) => s * 1000)),
+    },
+    credits: {
+      calls: CALLS,
+      oursMs: stats(creditRuns.map((r) => r.oursMs)),
+      rawMs: stats(creditRuns.map((r) => r.rawMs)),
+      ratio: stats(creditRuns.map((r) => r.ratio)),
+    },
+  });
+} finally {
+  stopEmulator(EMU);
+}
