@@ -459,7 +459,7 @@ fn push_percent(out: &mut String, v: f64) {
     if tenths % 10.0 == 0.0 {
         let _ = write!(out, "{}%", (tenths / 10.0) as i64);
     } else {
-        let _ = write!(out, "{}%", tenths as i64);
+        let _ = write!(out, "{:.1}%", tenths / 10.0);
     }
 }
 

@@ -32,7 +32,9 @@ export async function startEmulator({ speed = 20, args = [] } = {}) {
   if (!existsSync(path.join(ROOT, 'www/pkg/index.js'))) {
     throw new Error('www/pkg/index.js is missing: run `make pkg` (scripts/build-pkg.sh copies pkg/ to www/pkg/)');
   }
-  const bin = process.env.NEMO_EMULATOR_BIN || path.join(ROOT, 'target/release/nemo-emulator');
+  const bin =
+    process.env.NEMO_EMULATOR_BIN ||
+    path.join(path.resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target'), 'release/nemo-emulator');
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`make emulator\``);
   const child = spawn(bin, ['--port', '0', '--www', path.join(ROOT, 'www'), '--speed', String(speed), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
