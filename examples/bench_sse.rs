@@ -37,7 +37,8 @@ fn decode(bytes: &[u8], chunk: usize, agent: bool) -> Counts {
                 if events::decode_into(ev.data, &mut out).is_ok() {
                     for e in &out {
                         c.events += 1;
-                        if let AgentEvent::Text { text, .. } | AgentEvent::Thought { text, .. } = e {
+                        if let AgentEvent::Text { text, .. } | AgentEvent::Thought { text, .. } = e
+                        {
                             c.texts += 1;
                             c.text_units += utf16_len(text);
                         }
@@ -59,7 +60,9 @@ fn utf16_len(s: &str) -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let path = args.first().expect("usage: bench_sse FILE [REPS] [CHUNK...]");
+    let path = args
+        .first()
+        .expect("usage: bench_sse FILE [REPS] [CHUNK...]");
     let reps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let mut chunks: Vec<usize> = args.iter().skip(2).filter_map(|s| s.parse().ok()).collect();
     if chunks.is_empty() {
@@ -86,5 +89,9 @@ fn main() {
             ));
         }
     }
-    println!("{{\"bytes\":{},\"runs\":[{}]}}", bytes.len(), rows.join(","));
+    println!(
+        "{{\"bytes\":{},\"runs\":[{}]}}",
+        bytes.len(),
+        rows.join(",")
+    );
 }

@@ -196,7 +196,10 @@ async fn path_traversal_never_reaches_the_file_system() {
         .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["code"], 0, "{v}");
-    let cdn = v["data"]["files"][0]["cdn_url"].as_str().unwrap().to_string();
+    let cdn = v["data"]["files"][0]["cdn_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let id = cdn.split('/').rev().nth(1).unwrap().to_string();
     assert_eq!(emu.http.get(&cdn).send().await.unwrap().status(), 200);
 
@@ -240,7 +243,10 @@ async fn path_traversal_never_reaches_the_file_system() {
         .unwrap();
     let status = r.status().as_u16();
     let body = r.bytes().await.unwrap();
-    assert!(status == 404 || body.as_ref() == png().as_slice(), "HTTP {status}");
+    assert!(
+        status == 404 || body.as_ref() == png().as_slice(),
+        "HTTP {status}"
+    );
 
     // A URL source naming a local path is refused without being read.
     let r = emu

@@ -6,7 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nemo_video::core::sse::{SseConfig, SseDecoder, SseEvent, SseItem};
+use nemo_video::core::sse::{SseConfig, SseDecoder, SseItem};
+use nemo_video::core::sse_reference;
 
 /// Everything observable about one decode.
 #[derive(Debug, PartialEq)]
@@ -51,76 +52,13 @@ fn chunks(bytes: &[u8], seed: u32) -> Vec<&[u8]> {
     out
 }
 
-/// A literal transcription of WHATWG HTML §9.2.6 over the whole stream.
+/// The literal whole-stream transcription of WHATWG HTML §9.2.6.
 fn reference(bytes: &[u8]) -> Outcome {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                lines.push(std::mem::take(&mut cur));
-            }
-            '\n' => lines.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    let (mut items, mut data, mut ty, mut idbuf) =
-        (Vec::new(), String::new(), String::new(), String::new());
-    let (mut last_id, mut retry) = (String::new(), None::<u32>);
-    for line in lines {
-        if line.is_empty() {
-            last_id = idbuf.clone();
-            if !data.is_empty() {
-                data.pop();
-                items.push(SseItem::Event(SseEvent {
-                    event_type: if ty.is_empty() {
-                        "message".into()
-                    } else {
-                        ty.clone()
-                    },
-                    data: std::mem::take(&mut data),
-                    id: (!last_id.is_empty()).then(|| last_id.clone()),
-                    retry,
-                }));
-            }
-            ty.clear();
-            continue;
-        }
-        if let Some(c) = line.strip_prefix(':') {
-            items.push(SseItem::Comment(c.strip_prefix(' ').unwrap_or(c).into()));
-            continue;
-        }
-        let (name, value) = match line.split_once(':') {
-            Some((n, v)) => (n, v.strip_prefix(' ').unwrap_or(v)),
-            None => (line.as_str(), ""),
-        };
-        match name {
-            "event" => ty = value.into(),
-            "data" => {
-                data.push_str(value);
-                data.push('\n');
-            }
-            "id" if !value.contains('\0') => idbuf = value.into(),
-            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                retry = Some(
-                    value
-                        .parse::<u64>()
-                        .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX)),
-                );
-            }
-            _ => {}
-        }
-    }
+    let (items, last_event_id, retry) = sse_reference::reference(bytes);
     Outcome {
         items,
         any_error: false,
-        last_event_id: last_id,
+        last_event_id,
         retry,
     }
 }

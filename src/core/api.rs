@@ -794,7 +794,11 @@ mod tests {
             r#"{"available":1e999}"#,
         ] {
             let v = json::parse(body).unwrap();
-            assert_eq!(parse_credits(&v).unwrap_err().kind(), ErrorKind::Protocol, "{body}");
+            assert_eq!(
+                parse_credits(&v).unwrap_err().kind(),
+                ErrorKind::Protocol,
+                "{body}"
+            );
         }
         let v = json::parse(r#"{"available":"12","frozen":"-inf"}"#).unwrap();
         assert_eq!(parse_credits(&v).unwrap().frozen, 0.0);

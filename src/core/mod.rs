@@ -13,4 +13,6 @@ pub mod json;
 pub mod media;
 pub mod policy;
 pub mod sse;
+#[cfg(any(test, feature = "spec-oracle"))]
+pub mod sse_reference;
 pub mod timeline;

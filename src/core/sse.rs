@@ -490,6 +490,7 @@ fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::core::error::ErrorKind;
+    use crate::core::sse_reference::reference;
     use proptest::prelude::*;
 
     fn decode_with(cfg: SseConfig, chunks: &[&[u8]]) -> (Vec<SseItem>, usize, SseDecoder) {
@@ -532,84 +533,6 @@ mod tests {
                 SseItem::Comment(_) => None,
             })
             .collect()
-    }
-
-    /// A literal transcription of the spec over the whole stream at once:
-    /// decode (strip one BOM, U+FFFD for bad bytes), split lines, interpret.
-    /// Used as the oracle for the property tests.
-    fn reference(bytes: &[u8]) -> (Vec<SseItem>, String, Option<u32>) {
-        let text = String::from_utf8_lossy(bytes);
-        let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
-        let mut lines = Vec::new();
-        let mut cur = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\r' => {
-                    if chars.peek() == Some(&'\n') {
-                        chars.next();
-                    }
-                    lines.push(std::mem::take(&mut cur));
-                }
-                '\n' => lines.push(std::mem::take(&mut cur)),
-                c => cur.push(c),
-            }
-        }
-        let (mut out, mut data, mut ty, mut idbuf) =
-            (Vec::new(), String::new(), String::new(), String::new());
-        let (mut last_id, mut retry) = (String::new(), None::<u32>);
-        for line in lines {
-            if line.is_empty() {
-                last_id = idbuf.clone();
-                if data.is_empty() {
-                    ty.clear();
-                    continue;
-                }
-                if data.ends_with('\n') {
-                    data.pop();
-                }
-                out.push(SseItem::Event(SseEvent {
-                    event_type: if ty.is_empty() {
-                        "message".into()
-                    } else {
-                        ty.clone()
-                    },
-                    data: std::mem::take(&mut data),
-                    id: (!last_id.is_empty()).then(|| last_id.clone()),
-                    retry,
-                }));
-                ty.clear();
-                continue;
-            }
-            if let Some(c) = line.strip_prefix(':') {
-                out.push(SseItem::Comment(c.strip_prefix(' ').unwrap_or(c).into()));
-                continue;
-            }
-            let (name, value) = match line.find(':') {
-                Some(i) => {
-                    let v = &line[i + 1..];
-                    (&line[..i], v.strip_prefix(' ').unwrap_or(v))
-                }
-                None => (line.as_str(), ""),
-            };
-            match name {
-                "event" => ty = value.into(),
-                "data" => {
-                    data.push_str(value);
-                    data.push('\n');
-                }
-                "id" if !value.contains('\0') => idbuf = value.into(),
-                "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                    retry = Some(
-                        value
-                            .parse::<u64>()
-                            .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX)),
-                    )
-                }
-                _ => {}
-            }
-        }
-        (out, last_id, retry)
     }
 
     const BASIC: &[u8] = include_bytes!("../../../shared/fixtures/adk/run_sse_basic.sse");

@@ -180,9 +180,9 @@ impl AgentDecoder {
 /// Appends one agent event.
 fn pack(text: &mut String, table: &mut Vec<u32>, e: &AgentEvent) {
     match e {
-        AgentEvent::Text { text: t, partial, .. } => {
-            row(text, table, TEXT | partial_flag(*partial), t)
-        }
+        AgentEvent::Text {
+            text: t, partial, ..
+        } => row(text, table, TEXT | partial_flag(*partial), t),
         AgentEvent::Thought { text: t, partial } => {
             row(text, table, THOUGHT | partial_flag(*partial), t)
         }

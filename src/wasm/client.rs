@@ -643,11 +643,19 @@ impl NemoClient {
         let session_id = session_id
             .as_string()
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| error_to_js(&Error::invalid_input("sessionId must be a non-empty string")))?;
+            .ok_or_else(|| {
+                error_to_js(&Error::invalid_input(
+                    "sessionId must be a non-empty string",
+                ))
+            })?;
         let task_id = match task_id.as_string() {
             Some(t) => t,
             None if task_id.is_undefined() || task_id.is_null() => String::new(),
-            None => return Err(error_to_js(&Error::invalid_input("taskId must be a string"))),
+            None => {
+                return Err(error_to_js(&Error::invalid_input(
+                    "taskId must be a string",
+                )))
+            }
         };
         Ok(self.session_for(SessionInfo {
             session_id,
