@@ -126,15 +126,24 @@ function secrets() {
   return t ? [t] : [];
 }
 
+function isLoopback(url) {
+  try {
+    const host = new URL(url, location.href).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
+}
+
 function clientOptions() {
   const lang = (navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
   return {
     baseUrl: baseUrl(),
     token: token(),
     language: lang,
-    // A page can afford a livelier progress bar than the documented 30 s
-    // cadence; the same 10-minute budget overall.
-    timing: { renderPollMs: 1500, renderMaxPolls: 400 },
+    // Against a local emulator a livelier progress bar costs nothing; a
+    // remote API gets the protocol's documented cadence (30 s, 10 polls).
+    timing: isLoopback(baseUrl()) ? { renderPollMs: 1500, renderMaxPolls: 400 } : {},
     onHandle: saveHandle,
   };
 }
