@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CHROMEDRIVER ?= /usr/bin/chromedriver
 export CHROMEDRIVER
 
-.PHONY: setup demo test test-rust test-wasm test-js pkg emulator fuzz fmt clean reliability soak
+.PHONY: setup demo test test-rust test-wasm test-js pkg emulator fuzz fmt clean bench bench-deps bench-smoke reliability soak
 
 ## Installs whatever is missing (idempotent).
 setup:
@@ -33,6 +33,20 @@ test-rust:
 
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+## The benchmarks against the peers: regenerates BENCHMARKS.md + BENCHMARKS.json
+## (several minutes; best on a quiet machine). See bench/README.md.
+bench: bench-deps emulator pkg
+	@bash bench/build-named.sh
+	@node bench/run.mjs
+
+## Installs the bench harness's npm dev dependencies (the peers) into bench/.
+bench-deps:
+	@NEMO_BENCH=1 bash scripts/bootstrap.sh
+
+## The harness on tiny inputs (no timing is asserted); also a step of `make test`.
+bench-smoke:
+	@node bench/run.mjs --smoke
 
 ## The reliability suites (fault matrix, bad inputs, downloads, token hygiene,
 ## CI-size soak), then RELIABILITY.md from their results, the fuzz runs

@@ -17,10 +17,12 @@ const MB = Number(arg('mb', SMOKE ? 0.25 : 64));
 const REPS = Number(arg('reps', SMOKE ? 1 : 5));
 const CHUNKS = arg('chunks', '1024,16384,65536').split(',').map(Number);
 const wasmDir = arg('wasm-dir', PKG);
+// --only-agent: just the AgentDecoder row (used for a non-shipped build variant).
+const ONLY_AGENT = process.argv.includes('--only-agent');
 
 // The input, cached on disk so the native ceiling reads the very same bytes.
 mkdirSync(DATA, { recursive: true });
-const file = join(DATA, `adk-${MB}mb.sse`);
+const file = arg('file') ?? join(DATA, `adk-${MB}mb.sse`);
 let bytes;
 if (existsSync(file)) bytes = new Uint8Array(readFileSync(file));
 else {
@@ -143,7 +145,7 @@ const contenders = {
 const results = [];
 for (const size of CHUNKS) {
   const chunks = chunked(size);
-  const names = Object.keys(contenders).filter((n) => contenders[n]);
+  const names = Object.keys(contenders).filter((n) => contenders[n] && (!ONLY_AGENT || n.includes('AgentDecoder')));
   const secs = Object.fromEntries(names.map((n) => [n, []]));
   const counts = {};
   // Warm up once each, then interleave the contenders rep by rep so machine
@@ -166,6 +168,18 @@ for (const size of CHUNKS) {
       meventsps: stats(s.map((x) => counts[n].events / 1e6 / x)),
       counts: counts[n],
     });
+  }
+}
+// Not a timing check: every full contender must have produced the same
+// events (a decoder that drops or mangles events would look fast).
+for (const size of CHUNKS) {
+  const full = results.filter((r) => r.chunk === size && !r.contender.startsWith('framing only'));
+  const want = JSON.stringify(full[0].counts);
+  for (const r of full) {
+    if (JSON.stringify(r.counts) !== want) {
+      console.error(`decode: ${r.contender} at ${size} B chunks produced ${JSON.stringify(r.counts)}, others ${want}`);
+      process.exit(1);
+    }
   }
 }
 emit({

@@ -76,4 +76,14 @@ if [ -f tests/package.json ]; then
     say "npm dev dependencies: present"
   fi
 fi
+# --- npm dev dependencies of the benchmarks (the peers): only for `make bench`
+# (NEMO_BENCH=1), so `make test` stays fast.
+if [ "${NEMO_BENCH:-}" = 1 ] && [ -f bench/package.json ]; then
+  if [ ! -d bench/node_modules ] || [ bench/package.json -nt bench/node_modules/.installed ]; then
+    say "installing the benchmark peers (bench/)"
+    (cd bench && npm install --no-fund --no-audit --silent && touch node_modules/.installed)
+  else
+    say "benchmark peers: present"
+  fi
+fi
 say "done"

@@ -62,6 +62,14 @@ step "demo page e2e (Chromium)" bash -c 'cd tests && node --test --test-concurre
 #    a CI-size soak, on a private emulator instance (the full soak: make soak).
 step "reliability (Node)" bash tests/reliability/run.sh
 
+# 5. Benchmark harness smoke: tiny inputs, never asserts a time (the real
+#    figures are `make bench`). Needs bench/node_modules (installed by `make bench`).
+if [ -d bench/node_modules ]; then
+  step "bench harness smoke" node bench/run.mjs --smoke
+else
+  echo; echo "=== bench harness smoke: skipped (run \`make bench-deps\` once to enable)"
+fi
+
 echo
 echo "=== summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

@@ -226,6 +226,13 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
     let state = AppState::new(config.clone())?;
     let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
     let addr = listener.local_addr()?;
+    // Without TCP_NODELAY a small SSE write after the headers waits ~40 ms
+    // for the client's delayed ACK (Nagle): events must arrive as written.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("could not set TCP_NODELAY: {e}");
+        }
+    });
     let url = format!("http://{addr}");
     let public = config
         .public_url

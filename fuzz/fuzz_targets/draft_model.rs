@@ -37,7 +37,10 @@ fn check(t: &Timeline) {
         assert_eq!(summary, "Timeline is empty");
     } else {
         for i in 1..=tracks.len() {
-            assert!(summary.contains(&format!(" {i}. ")), "summary misses track {i}");
+            assert!(
+                summary.contains(&format!(" {i}. ")),
+                "summary misses track {i}"
+            );
         }
     }
     // Ready means a track with segments, as the JSON has them (the typed
@@ -47,7 +50,10 @@ fn check(t: &Timeline) {
     }
     let _ = t.aspect_ratio();
     let _ = t.title();
-    assert!(timeline::diff(t, t).is_empty(), "a timeline differs from itself");
+    assert!(
+        timeline::diff(t, t).is_empty(),
+        "a timeline differs from itself"
+    );
 
     // A state reply wrapping the draft reads the same draft.
     let state = Value::object([(

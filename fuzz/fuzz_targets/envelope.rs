@@ -23,7 +23,10 @@ use nemo_video::core::media;
 
 fn check_err(e: &Error) {
     assert!(!e.message().is_empty(), "error without a message: {e:?}");
-    assert!(!e.message().contains("nmv_"), "token in an error message: {e:?}");
+    assert!(
+        !e.message().contains("nmv_"),
+        "token in an error message: {e:?}"
+    );
 }
 
 fn is_http(u: &str) -> bool {
@@ -65,7 +68,10 @@ fuzz_target!(|input: &[u8]| {
             match parse_token(&v) {
                 Ok(g) => {
                     assert!(!g.token.is_empty());
-                    assert!(!format!("{g:?}").contains(&g.token), "Debug prints the token");
+                    assert!(
+                        !format!("{g:?}").contains(&g.token),
+                        "Debug prints the token"
+                    );
                 }
                 Err(e) => check_err(&e),
             }
@@ -91,7 +97,11 @@ fuzz_target!(|input: &[u8]| {
             let _ = parse_state(v.clone()).map_err(|e| check_err(&e));
             match parse_render_status(d) {
                 Ok(s) => {
-                    assert!((0.0..=100.0).contains(&s.progress), "progress {}", s.progress);
+                    assert!(
+                        (0.0..=100.0).contains(&s.progress),
+                        "progress {}",
+                        s.progress
+                    );
                     if let Some(u) = &s.url {
                         match resolve_http_url("http://127.0.0.1:8787", u) {
                             Ok(r) => assert!(is_http(&r), "resolved to non-http {r:?}"),
@@ -116,7 +126,11 @@ fuzz_target!(|input: &[u8]| {
             assert!(is_http(&b));
             assert!(!b.ends_with('/') || b.len() <= "https://".len());
             assert!(!b.contains('?') && !b.contains('#'));
-            assert_eq!(normalize_base_url(&b).as_deref(), Ok(b.as_str()), "not idempotent");
+            assert_eq!(
+                normalize_base_url(&b).as_deref(),
+                Ok(b.as_str()),
+                "not idempotent"
+            );
         }
         Err(e) => assert_eq!(e.kind(), ErrorKind::InvalidInput),
     }

@@ -32,7 +32,11 @@ fuzz_target!(|input: &[u8]| {
             }
             (Err(a), Err(b)) => {
                 assert_eq!(a.kind(), b.kind());
-                assert_eq!(reused, vec![AgentEvent::Heartbeat], "failed decode_into changed out");
+                assert_eq!(
+                    reused,
+                    vec![AgentEvent::Heartbeat],
+                    "failed decode_into changed out"
+                );
                 assert!(!a.message().is_empty(), "an error without a message");
             }
             _ => panic!("decode and decode_into disagree on success"),
@@ -64,7 +68,13 @@ fuzz_target!(|input: &[u8]| {
             _ => None,
         })
         .collect();
-    assert_eq!(finals, asm.messages().iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        finals,
+        asm.messages()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
     assert_eq!(asm.final_text(), asm.messages().join("\n\n"));
     for m in asm.messages() {
         assert!(!m.is_empty(), "an empty message was shown");
@@ -88,7 +98,11 @@ fuzz_target!(|input: &[u8]| {
                     None => streamed.push((author.clone(), text.clone())),
                 }
             }
-            Display::Final { author, replaced_deltas: true, .. } => {
+            Display::Final {
+                author,
+                replaced_deltas: true,
+                ..
+            } => {
                 streamed.retain(|(a, _)| a != author);
             }
             _ => {}
@@ -97,7 +111,11 @@ fuzz_target!(|input: &[u8]| {
     let partial_total: usize = all
         .iter()
         .filter_map(|e| match e {
-            AgentEvent::Text { text, partial: true, .. } => Some(text.len()),
+            AgentEvent::Text {
+                text,
+                partial: true,
+                ..
+            } => Some(text.len()),
             _ => None,
         })
         .sum();
@@ -108,5 +126,8 @@ fuzz_target!(|input: &[u8]| {
             _ => None,
         })
         .sum();
-    assert!(delta_total <= partial_total, "deltas showed more text than was received");
+    assert!(
+        delta_total <= partial_total,
+        "deltas showed more text than was received"
+    );
 });

@@ -25,7 +25,8 @@ fuzz_target!(|input: &[u8]| {
         assert_eq!(back, v, "round trip changed the value");
         assert_eq!(back.to_json(), out, "to_json is not stable");
         assert!(
-            !out.chars().any(|c| c < '\u{20}' || c == '\u{2028}' || c == '\u{2029}'),
+            !out.chars()
+                .any(|c| c < '\u{20}' || c == '\u{2028}' || c == '\u{2029}'),
             "unescaped control character in output"
         );
         let owned = v.clone().into_owned();

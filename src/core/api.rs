@@ -747,6 +747,15 @@ pub fn origin_of(url: &str) -> Option<&str> {
 /// Normalises a base URL: http(s) only, no trailing slash, no query.
 pub fn normalize_base_url(url: &str) -> Result<String> {
     let url = url.trim();
+    // Found by the `envelope` fuzz target: control characters (even NUL)
+    // inside the URL were accepted, and trailing ones made the result change
+    // when normalised again.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid_input(format!(
+            "baseUrl must not contain spaces or control characters, got \"{}\"",
+            url.chars().take(60).collect::<String>().escape_debug()
+        )));
+    }
     let origin = origin_of(url).ok_or_else(|| {
         Error::invalid_input(format!(
             "baseUrl must be an absolute http(s) URL, got \"{}\"",
@@ -784,6 +793,23 @@ mod tests {
 
     fn err(status: u16, body: &str) -> Error {
         read_envelope(status, body, ctx()).unwrap_err()
+    }
+
+    #[test]
+    fn base_urls_with_control_characters_are_refused() {
+        for bad in [
+            "http://\u{c}host",
+            "http://ho st",
+            "https://a.b/\0",
+            "http://a.b/x\u{b}/",
+        ] {
+            let e = normalize_base_url(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
+        }
+        assert_eq!(
+            normalize_base_url("  http://127.0.0.1:8787/api/  ").unwrap(),
+            "http://127.0.0.1:8787/api"
+        );
     }
 
     #[test]

@@ -311,13 +311,20 @@ impl Error {
 
     /// API code 4002 or a local check.
     pub fn file_too_large(name: &str, size_bytes: u64, limit_bytes: u64) -> Self {
+        let (size, limit) = (human_bytes(size_bytes), human_bytes(limit_bytes));
+        // Just over the limit both round alike ("200 MB, over the 200 MB
+        // limit"): say it in bytes then.
+        let (size, limit) = if size == limit && size_bytes != limit_bytes {
+            (
+                format!("{size} ({size_bytes} bytes)"),
+                format!("{limit} ({limit_bytes} bytes)"),
+            )
+        } else {
+            (size, limit)
+        };
         Error::new(
             ErrorKind::FileTooLarge,
-            format!(
-                "\"{name}\" is {}, over the {} limit. Compress or trim it first.",
-                human_bytes(size_bytes),
-                human_bytes(limit_bytes)
-            ),
+            format!("\"{name}\" is {size}, over the {limit} limit. Compress or trim it first."),
         )
         .with_code(4002)
         .with_recovery(Recovery::CompressOrTrim { limit_bytes })
@@ -579,6 +586,18 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(redact(input), want, "input: {input}");
         }
+    }
+
+    #[test]
+    fn just_over_the_limit_is_said_in_bytes() {
+        let m = Error::file_too_large("a.mp4", 200 * 1024 * 1024 + 1, 200 * 1024 * 1024);
+        assert!(
+            m.message()
+                .contains("is 200 MB (209715201 bytes), over the 200 MB (209715200 bytes) limit"),
+            "{m}"
+        );
+        let m = Error::file_too_large("a.mp4", 300 * 1024 * 1024, 200 * 1024 * 1024);
+        assert!(m.message().contains("300 MB, over the 200 MB limit"), "{m}");
     }
 
     #[test]

@@ -444,9 +444,12 @@ impl<'a> Scan<'a> {
         loop {
             // Fast path: eight bytes at a time while none is special.
             while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
-                let w = u64::from_le_bytes([
-                    chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-                ]);
+                // An array conversion (not eight indexed bytes) so the
+                // size-optimised wasm build emits one 8-byte load.
+                let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+                    break;
+                };
+                let w = u64::from_le_bytes(bytes);
                 if has_special(w) {
                     break;
                 }

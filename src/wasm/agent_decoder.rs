@@ -219,7 +219,10 @@ fn utf16_len(s: &str) -> u32 {
     let mut units = b.len();
     let mut words = b.chunks_exact(8);
     for w in &mut words {
-        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let Ok(w) = <[u8; 8]>::try_from(w) else {
+            break;
+        };
+        let w = u64::from_le_bytes(w);
         if w & HIGHS == 0 {
             continue; // all ASCII
         }
