@@ -210,7 +210,7 @@ impl NemoClient {
     async fn fetch_token(&self) -> Result<String> {
         let client_id = self.ensure_client_id().await?;
         let req = endpoints::anonymous_token(&client_id);
-        let never = AbortController::new().signal();
+        let never = never_signal();
         let data = self.exchange(&req, None, &never).await;
         let data = match data {
             // 429 on the token call: wait, then one retry, like any request.
@@ -441,8 +441,23 @@ pub(crate) fn linked_signal(options: &JsValue) -> AbortSignal {
     if given.is_object() {
         given.unchecked_into()
     } else {
-        AbortController::new().signal()
+        never_signal()
     }
+}
+
+thread_local! {
+    static NEVER: AbortSignal = AbortController::new().signal();
+}
+
+/// A signal that never fires, shared by every call made without one: no
+/// controller per request, and [`http::send`] leaves it off the fetch.
+pub(crate) fn never_signal() -> AbortSignal {
+    NEVER.with(Clone::clone)
+}
+
+/// Whether `signal` is the shared never-firing one.
+pub(crate) fn is_never(signal: &AbortSignal) -> bool {
+    NEVER.with(|n| js_sys::Object::is(n, signal))
 }
 
 /// Parses `NemoClientOptions`.

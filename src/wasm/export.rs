@@ -224,7 +224,7 @@ impl ExportJob {
             let id = this.inner.render_id.borrow().clone();
             if let Some(id) = id {
                 let session = &this.inner.session;
-                let signal = AbortController::new().signal();
+                let signal = super::client::never_signal();
                 session
                     .client()
                     .request_doc(&endpoints::render_cancel(&id), &signal)

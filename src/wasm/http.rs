@@ -41,8 +41,11 @@ pub async fn send(
     let headers = common_headers(req, token, attribution);
     let mut init = Obj::new()
         .str("method", req.method.as_str())
-        .set("headers", headers_object(&headers))
-        .set("signal", JsValue::from(signal.clone()));
+        .set("headers", headers_object(&headers));
+    // A signal that can never fire only costs fetch a listener: leave it off.
+    if !super::client::is_never(signal) {
+        init = init.set("signal", JsValue::from(signal.clone()));
+    }
     if let Some(body) = &req.body {
         init = init.str("body", body);
     }
