@@ -536,9 +536,9 @@ pub fn human_bytes(n: u64) -> String {
         unit = u;
     }
     if value.fract() < 0.05 || value >= 100.0 {
-        format!("{value:.0} {unit}")
+        format!("{} {unit}", crate::core::format::decimal(value, 0))
     } else {
-        format!("{value:.1} {unit}")
+        format!("{} {unit}", crate::core::format::decimal(value, 1))
     }
 }
 

@@ -347,12 +347,10 @@ pub fn write_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
+/// Up to 9 decimals: plenty for the values a client builds (volumes,
+/// seconds), without Rust's float formatting in the wasm build.
 fn format_f64(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    crate::core::format::decimal(n, 9)
 }
 
 struct Parser<'a> {

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod error;
 pub mod events;
+pub mod format;
 pub mod gui;
 pub mod intent;
 pub mod json;

@@ -455,12 +455,8 @@ fn push_range(out: &mut String, start_ms: u64, duration_ms: u64) {
 
 /// `35%`, or `12.5%` for a fractional percentage (one decimal).
 fn push_percent(out: &mut String, v: f64) {
-    let tenths = (v * 10.0).round();
-    if tenths % 10.0 == 0.0 {
-        let _ = write!(out, "{}%", (tenths / 10.0) as i64);
-    } else {
-        let _ = write!(out, "{:.1}%", tenths / 10.0);
-    }
+    out.push_str(&crate::core::format::decimal(v, 1));
+    out.push('%');
 }
 
 /// "W:H" reduced, snapped to a common ratio when within 1%.

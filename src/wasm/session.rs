@@ -10,6 +10,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::api::{endpoints, parse_state, SessionInfo};
 use crate::core::error::{human_bytes, Error, Result};
+use crate::core::format::decimal;
 use crate::core::intent::{self, Intent};
 use crate::core::json;
 use crate::core::timeline::Timeline;
@@ -422,7 +423,8 @@ impl Session {
                 let c = self.inner.client.credits_with(&signal).await?;
                 let reply = format!(
                     "You have {} credits available ({} reserved by running jobs).",
-                    c.available, c.frozen
+                    decimal(c.available, 2),
+                    decimal(c.frozen, 2)
                 );
                 Ok(Obj::new()
                     .str("kind", "credits")
