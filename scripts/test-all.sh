@@ -29,7 +29,7 @@ trap cleanup EXIT
 step "core + emulator (cargo test)" cargo test --workspace --quiet
 
 # 2. Fuzz smoke: each target for a bounded time (the long runs are `make fuzz`).
-step "fuzz smoke" bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+step "fuzz smoke" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 
 # 3. wasm: against a running emulator, in Node and in headless Chromium.
 cargo build --release -q -p nemo-emulator
