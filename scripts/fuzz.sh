@@ -14,16 +14,25 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   echo "fuzz: installing cargo-fuzz"
   cargo install cargo-fuzz --locked --quiet 2>/dev/null || cargo install cargo-fuzz --quiet
 fi
-rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+# cargo fuzz needs nightly-only flags. Use the nightly toolchain when the
+# machine has one; otherwise the stable compiler with RUSTC_BOOTSTRAP=1 (a
+# new machine may have only one toolchain and no way to fetch another).
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  fuzz_cargo=(cargo +nightly)
+else
+  echo "fuzz: no nightly toolchain; using stable with RUSTC_BOOTSTRAP=1"
+  export RUSTC_BOOTSTRAP=1
+  fuzz_cargo=(cargo)
+fi
 record=$PWD/target/reliability/fuzz.tsv
 mkdir -p "$(dirname "$record")"
 cd fuzz
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo +nightly fuzz list)
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <("${fuzz_cargo[@]}" fuzz list)
 for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s"
   log=$(mktemp)
-  cargo +nightly fuzz run -s none "$target" -- -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1 || true
+  "${fuzz_cargo[@]}" fuzz run -s none "$target" -- -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1 || true
   grep -E 'stat::number_of_executed_units|Done|ERROR|panicked' "$log" || true
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
   rm -f "$log"
