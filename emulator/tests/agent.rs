@@ -2,6 +2,7 @@
 //! generation, silent edits, credits, resume with Last-Event-ID, heartbeats.
 
 mod common;
+use common::SendJson;
 
 use std::collections::HashSet;
 
@@ -35,12 +36,8 @@ async fn upload_png(emu: &Emu, tok: &str, sid: &str, name: &str) -> Value {
     let v: Value = emu
         .post(tok, &format!("/api/upload-video/nemo_agent/me/{sid}"))
         .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 0, "{v}");
     v["data"]["files"][0].clone()
 }

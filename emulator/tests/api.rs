@@ -1,6 +1,7 @@
 //! Every plain endpoint and every transport / code error, over real HTTP.
 
 mod common;
+use common::SendJson;
 
 use std::time::Duration;
 
@@ -31,12 +32,8 @@ async fn anonymous_token_rules() {
         .http
         .post(&url)
         .header("X-Client-Id", "client-a")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 0);
     let d = &v["data"];
     assert!(d["token"].as_str().unwrap().starts_with("nmv_usr_"));
@@ -88,23 +85,15 @@ async fn expired_and_invalid_tokens_answer_1001() {
     let v: Value = emu
         .http
         .get(format!("{}/api/credits/balance/simple", emu.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 1001);
 
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let v: Value = emu
         .get(&tok, "/api/credits/balance/simple")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 1001, "expired token: {v}");
     // The same client id now gets a fresh token.
     let (tok2, _) = emu.token_for("ttl-client").await;
@@ -118,12 +107,8 @@ async fn sessions_state_claim_and_credits() {
     let v: Value = emu
         .post(&tok, "/api/tasks/me/with-session/nemo_agent")
         .json(&json!({"task_name": "my project", "language": "en"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 0);
     let sid = v["data"]["session_id"].as_str().unwrap().to_string();
     let task_id = v["data"]["task_id"].as_str().unwrap().to_string();
@@ -150,12 +135,8 @@ async fn sessions_state_claim_and_credits() {
     let v: Value = emu
         .post(&tok, "/api/auth/claim-token")
         .json(&json!({"task_id": task_id, "session_id": sid}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 0, "{v}");
     assert!(v["data"]["claim_token"]
         .as_str()
@@ -180,12 +161,8 @@ async fn sessions_state_claim_and_credits() {
     let v: Value = emu
         .post(&tok, "/api/upload-video/nemo_agent/me/nope")
         .json(&json!({"urls": ["https://example.invalid/a.mp4"], "source_type": "url"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 1002);
     let s = emu.run(&tok, "nope", "hello").await;
     assert_eq!(s.body["code"], 1002, "{:?}", s.raw);
@@ -239,12 +216,8 @@ async fn export_without_attribution_is_402() {
         .http
         .get(format!("{}/api/credits/balance/simple", emu.url))
         .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 0);
     let st = emu.stats().await;
     assert!(st["global"]["missing_attribution"].as_u64().unwrap() >= 4);
@@ -419,23 +392,15 @@ async fn admin_config_reset_and_health() {
     let v: Value = emu
         .http
         .get(format!("{}/__emulator/health", emu.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["ok"], true);
     let v: Value = emu
         .http
         .post(format!("{}/__emulator/config", emu.url))
         .json(&json!({"speed": 500, "token_ttl_s": 60, "credits": 300}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["runtime"]["speed"], 500.0);
     let tok = emu.token().await;
     assert_eq!(emu.balance(&tok).await["available"], 300);
@@ -455,23 +420,15 @@ async fn admin_config_reset_and_health() {
     // Tokens are gone after a reset.
     assert_eq!(
         emu.get(&tok, "/api/credits/balance/simple")
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["code"],
+            .send_json()
+            .await["code"],
         1001
     );
     let v: Value = emu
         .http
         .get(format!("{}/__emulator/config", emu.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["runtime"]["speed"], 1000.0);
 }
 

@@ -2,6 +2,7 @@
 //! active export per session, cancel, re-posting an id, downloads with Range.
 
 mod common;
+use common::SendJson;
 
 use std::time::Duration;
 
@@ -13,12 +14,8 @@ async fn poll(emu: &Emu, tok: &str, id: &str) -> Value {
     for _ in 0..1200 {
         let v: Value = emu
             .get(tok, &format!("/api/render/proxy/lambda/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+            .await;
         assert_eq!(v["success"], true, "{v}");
         // Both shapes agree.
         assert_eq!(v["status"], v["data"]["status"]);
@@ -81,12 +78,8 @@ async fn export_of_a_generated_clip_is_a_real_h264_mp4() {
     let v: Value = emu
         .post(&tok, &format!("/api/upload-video/nemo_agent/me/{sid}"))
         .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 0);
     emu.run(&tok, &sid, "animate this photo with a slow zoom in, 1:1")
         .await;
@@ -99,12 +92,8 @@ async fn export_of_a_generated_clip_is_a_real_h264_mp4() {
     let v: Value = emu
         .post(&tok, "/api/render/proxy/lambda")
         .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["success"], true);
     assert_eq!(v["data"]["id"], "render_1700000000000");
     assert_eq!(v["data"]["status"], "pending");
@@ -125,12 +114,8 @@ async fn export_of_a_generated_clip_is_a_real_h264_mp4() {
     let again: Value = emu
         .post(&tok, "/api/render/proxy/lambda")
         .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(again["data"]["id"], "render_1700000000000");
 
     let done = poll(&emu, &tok, "render_1700000000000").await;
@@ -222,21 +207,13 @@ async fn cancel_empty_drafts_and_unknown_sessions() {
     let v: Value = emu
         .post(&tok, "/api/render/proxy/lambda")
         .json(&json!({"id": "render_c", "sessionId": sid, "draft": draft}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["data"]["status"], "pending");
     let v: Value = emu
         .post(&tok, "/api/render/proxy/lambda/render_c/cancel")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["success"], true);
     assert_eq!(v["data"]["status"], "cancelled");
     let v = poll(&emu, &tok, "render_c").await;
@@ -260,12 +237,8 @@ async fn cancel_empty_drafts_and_unknown_sessions() {
     let v: Value = emu
         .post(&tok, "/api/render/proxy/lambda")
         .json(&json!({"id": "render_d", "sessionId": sid, "draft": draft}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["success"], true, "{v}");
     emu.post(&tok, "/api/render/proxy/lambda/render_d/cancel")
         .send()
@@ -283,12 +256,8 @@ async fn cancel_empty_drafts_and_unknown_sessions() {
     let v: Value = emu
         .post(&tok, "/api/render/proxy/lambda")
         .json(&json!({"id": "render_f", "sessionId": "nope", "draft": draft}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 1002);
     assert_eq!(v["success"], false);
     let r = emu

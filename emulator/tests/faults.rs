@@ -1,6 +1,7 @@
 //! Every fault kind through `/__emulator/faults`.
 
 mod common;
+use common::SendJson;
 
 use std::time::{Duration, Instant};
 
@@ -30,12 +31,8 @@ async fn listing_counts_and_validation() {
     let list: Value = emu
         .http
         .get(format!("{}/__emulator/faults", emu.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let faults = list["faults"].as_array().unwrap();
     assert_eq!(faults.len(), 2);
     assert_eq!(faults[0]["endpoint"], "credits");
@@ -45,12 +42,8 @@ async fn listing_counts_and_validation() {
     let list: Value = emu
         .http
         .get(format!("{}/__emulator/faults", emu.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(list["faults"][0]["count"], 1);
     assert_eq!(credits(&emu, &tok).await.status(), 429);
     // The "*" slow fault fires on the next API call of any endpoint.
@@ -58,12 +51,8 @@ async fn listing_counts_and_validation() {
     let list: Value = emu
         .http
         .get(format!("{}/__emulator/faults", emu.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert!(list["faults"].as_array().unwrap().is_empty());
     // Bad specs.
     for bad in [
@@ -167,12 +156,8 @@ async fn http_level_faults() {
     let v: Value = emu
         .post(&tok, &format!("/api/upload-video/nemo_agent/me/{sid}"))
         .json(&json!({"urls": ["https://example.invalid/a.mp4"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 2001);
     assert!(
         v["msg"].as_str().unwrap().contains("/register?bind=anon_"),
@@ -341,12 +326,8 @@ async fn download_drop_stream_cuts_the_body() {
     let v: Value = emu
         .post(&tok, &format!("/api/upload-video/nemo_agent/me/{sid}"))
         .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let url = v["data"]["files"][0]["cdn_url"]
         .as_str()
         .unwrap()
@@ -395,22 +376,14 @@ async fn render_fail_once_then_retry_with_a_new_id() {
             let v: Value = emu
                 .post(&tok, "/api/render/proxy/lambda")
                 .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .send_json()
+                .await;
             assert_eq!(v["success"], true, "{v}");
             loop {
                 let v: Value = emu
                     .get(&tok, &format!("/api/render/proxy/lambda/{id}"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                    .send_json()
+                    .await;
                 let s = v["status"].as_str().unwrap().to_string();
                 if s == "completed" || s == "failed" {
                     return v;

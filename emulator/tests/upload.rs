@@ -3,6 +3,7 @@
 //! recorded), and Range downloads of the cdn_url.
 
 mod common;
+use common::SendJson;
 
 use std::path::{Path, PathBuf};
 
@@ -84,12 +85,8 @@ fn part(path: &Path, name: &str) -> reqwest::multipart::Part {
 async fn upload(emu: &Emu, tok: &str, sid: &str, form: reqwest::multipart::Form) -> Value {
     emu.post(tok, &format!("/api/upload-video/nemo_agent/me/{sid}"))
         .multipart(form)
-        .send()
+        .send_json()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn upload_urls(emu: &Emu, tok: &str, sid: &str, urls: &[&str]) -> (u16, Value) {

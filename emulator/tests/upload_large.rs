@@ -3,6 +3,7 @@
 //! binary so other tests do not disturb the RSS reading.
 
 mod common;
+use common::SendJson;
 
 use std::io::{Seek, SeekFrom, Write};
 
@@ -56,12 +57,8 @@ async fn stream_upload(
     let form = reqwest::multipart::Form::new().part("files", part);
     emu.post(tok, &format!("/api/upload-video/nemo_agent/me/{sid}"))
         .multipart(form)
-        .send()
+        .send_json()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,6 +8,24 @@ use futures::StreamExt;
 use nemo_emulator::{Config, Server};
 use serde_json::{json, Value};
 
+/// `request.send_json().await`: send, and read the reply as JSON, failing the
+/// test on a transport or decoding error (the status is the caller's to check).
+pub trait SendJson {
+    /// Sends the request and decodes the body.
+    fn send_json(self) -> impl std::future::Future<Output = Value>;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json(self) -> Value {
+        self.send()
+            .await
+            .expect("request reaches the emulator")
+            .json()
+            .await
+            .expect("reply is JSON")
+    }
+}
+
 pub struct Emu {
     pub server: Server,
     pub url: String,
