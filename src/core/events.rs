@@ -21,6 +21,7 @@ use std::borrow::Cow;
 
 use crate::core::error::Error;
 use crate::core::json::{self, Object, Value};
+use crate::core::swar;
 
 /// One thing the agent said or did, decoded from an SSE event's `data`.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,10 +98,313 @@ pub fn decode(data: &str) -> Result<Vec<AgentEvent>, Error> {
 /// reuses one vector. On error `out` is left as it was.
 pub fn decode_into(data: &str, out: &mut Vec<AgentEvent>) -> Result<(), Error> {
     let start = out.len();
-    decode_inner(data, out, start).map_err(|bad| {
-        out.truncate(start);
+    let mut sink = Collect { out, failed: None };
+    let scanned = scan(data.as_bytes(), &mut sink);
+    let failed = sink.failed.take();
+    match (scanned, failed) {
+        (Ok(()), None) => Ok(()),
+        (Err(e), _) => Err(e),
+        (Ok(()), Some(bad)) => {
+            out.truncate(start);
+            Err(bad.into_error())
+        }
+    }
+}
+
+/// Scans one SSE event's `data` and hands what it carries to `sink`, in the
+/// order [`decode`] documents. Both [`decode_into`] and the packed
+/// [`EventBatch`](crate::core::event_batch::EventBatch) are sinks: one
+/// validating scan, two ways of keeping the result.
+///
+/// `data` is raw bytes (the SSE decoder's data-only path skips its UTF-8
+/// check): invalid UTF-8 inside a string the sink reads becomes U+FFFD, as
+/// decoding the whole text first would make it, and anywhere else it is a
+/// syntax error either way.
+///
+/// # Errors
+///
+/// A protocol error when `data` is neither empty nor one JSON object; the
+/// sink is then rolled back to where it was.
+pub fn scan<'a>(data: &'a [u8], sink: &mut dyn EventSink<'a>) -> Result<(), Error> {
+    let start = sink.mark();
+    let scanned = scan_event(data, sink, start);
+    scanned.map_err(|bad| {
+        sink.rollback(start);
         bad.into_error()
     })
+}
+
+/// A JSON string as it sits in the event text: what lies between its quotes,
+/// and whether that contains escapes to decode. Handing this over (instead
+/// of a decoded `String`) lets a sink copy the text once, straight to where
+/// it keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonStr<'a> {
+    raw: &'a [u8],
+    escaped: bool,
+}
+
+impl<'a> JsonStr<'a> {
+    /// Whether the decoded string is empty (an escape always yields a
+    /// character, so only an empty literal is).
+    pub fn is_empty(self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Appends the decoded string to `out`.
+    pub fn push_to(self, out: &mut String) {
+        if self.escaped {
+            unescape_into(self.raw, out);
+        } else {
+            push_lossy(out, self.raw);
+        }
+    }
+
+    /// The decoded string, borrowed when it had no escapes.
+    pub fn decoded(self) -> Cow<'a, str> {
+        if self.escaped {
+            let mut out = String::with_capacity(self.raw.len());
+            unescape_into(self.raw, &mut out);
+            Cow::Owned(out)
+        } else {
+            match std::str::from_utf8(self.raw) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(self.raw),
+            }
+        }
+    }
+
+    /// The decoded bytes, using `buf` only when there are escapes (for keys
+    /// and type names, which almost never have any). Invalid UTF-8 is left
+    /// as it is: a name is only compared, never shown.
+    fn name<'b>(self, buf: &'b mut String) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        if !self.escaped {
+            return self.raw;
+        }
+        buf.clear();
+        unescape_into(self.raw, buf);
+        buf.as_bytes()
+    }
+}
+
+/// A sink's position, for rolling back an event that turned out to be
+/// invalid or typed: its count of events and, for a sink that packs text,
+/// of bytes. Each sink fills in what it uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mark {
+    /// Events held.
+    pub events: usize,
+    /// Bytes of packed text held.
+    pub bytes: usize,
+}
+
+/// A tool call or tool result found in an event.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolPart<'a> {
+    /// `true` for a result (`functionResponse`, `{"type":"tool_result"}`).
+    pub result: bool,
+    /// The call id, when given as a string.
+    pub id: Option<JsonStr<'a>>,
+    /// The tool name, when given as a string.
+    pub name: Option<JsonStr<'a>>,
+    /// The arguments or result, as JSON text, unless missing or `null`.
+    pub payload: Option<&'a [u8]>,
+}
+
+/// The message of a stream error, as found.
+#[derive(Clone, Copy, Debug)]
+pub enum ErrorText<'a> {
+    /// A string field (`message`, `errorMessage`, a string `content`).
+    Str(JsonStr<'a>),
+    /// The JSON text of an `error` value: a string literal is its text,
+    /// anything else is shown as compact JSON.
+    Value(&'a [u8]),
+    /// No message was given.
+    Empty,
+}
+
+impl ErrorText<'_> {
+    /// The message as the user sees it.
+    pub fn message(self) -> String {
+        match self {
+            ErrorText::Str(s) => s.decoded().into_owned(),
+            ErrorText::Value(span) => {
+                match span.strip_prefix(b"\"").and_then(|s| s.strip_suffix(b"\"")) {
+                    Some(raw) => JsonStr {
+                        raw,
+                        escaped: raw.contains(&b'\\'),
+                    }
+                    .decoded()
+                    .into_owned(),
+                    None => json::parse(&String::from_utf8_lossy(span))
+                        .map(|v| v.to_json())
+                        .unwrap_or_default(),
+                }
+            }
+            ErrorText::Empty => String::new(),
+        }
+    }
+}
+
+/// The details of a stream error.
+#[derive(Clone, Copy, Debug)]
+pub enum ErrorDetails<'a> {
+    /// `error_details` as JSON text.
+    Json(&'a [u8]),
+    /// ADK's `errorCode`, kept as `{"errorCode": …}`.
+    Code(JsonStr<'a>),
+}
+
+/// Receives what [`scan`] finds in one event, in order. A trait object, so
+/// the scanner is compiled once however many sinks there are.
+pub trait EventSink<'a> {
+    /// Where the sink is now.
+    fn mark(&self) -> Mark;
+    /// Drops everything received since `to`.
+    fn rollback(&mut self, to: Mark);
+    /// A non-empty text (`thought: false`) or reasoning part.
+    fn text(&mut self, text: JsonStr<'a>, thought: bool);
+    /// A tool call or result.
+    fn tool(&mut self, tool: ToolPart<'a>);
+    /// A non-empty `stateDelta` object, as JSON text.
+    fn state_delta(&mut self, delta: &'a [u8]);
+    /// The agent reported a failure.
+    fn stream_error(&mut self, message: ErrorText<'a>, details: Option<ErrorDetails<'a>>);
+    /// A keep-alive.
+    fn heartbeat(&mut self);
+    /// `partial` and `author` arrive after the parts in ADK output: applies
+    /// them to the texts and thoughts received since `since`.
+    fn flags(&mut self, since: Mark, partial: bool, author: Option<JsonStr<'a>>);
+}
+
+/// The sink behind [`decode_into`]: builds [`AgentEvent`]s.
+struct Collect<'o> {
+    out: &'o mut Vec<AgentEvent>,
+    /// A sub-value that did not parse (the scanner checks syntax only
+    /// lightly: escape values, surrogates); the whole event then fails.
+    failed: Option<Bad>,
+}
+
+impl Collect<'_> {
+    fn parse(&mut self, span: &[u8]) -> Option<Value<'static>> {
+        match json::parse(&String::from_utf8_lossy(span)) {
+            Ok(v) => Some(v.into_owned()),
+            Err(e) => {
+                self.failed.get_or_insert(Bad {
+                    reason: e.reason,
+                    pos: e.offset,
+                });
+                None
+            }
+        }
+    }
+}
+
+impl<'a> EventSink<'a> for Collect<'_> {
+    fn mark(&self) -> Mark {
+        Mark {
+            events: self.out.len(),
+            bytes: 0,
+        }
+    }
+
+    fn rollback(&mut self, to: Mark) {
+        self.out.truncate(to.events);
+    }
+
+    fn text(&mut self, text: JsonStr<'a>, thought: bool) {
+        let text = text.decoded().into_owned();
+        self.out.push(if thought {
+            AgentEvent::Thought {
+                text,
+                partial: false,
+            }
+        } else {
+            AgentEvent::Text {
+                text,
+                partial: false,
+                author: None,
+            }
+        });
+    }
+
+    fn tool(&mut self, tool: ToolPart<'a>) {
+        let id = tool.id.map(|s| s.decoded().into_owned());
+        let name = tool
+            .name
+            .map(|s| s.decoded().into_owned())
+            .unwrap_or_default();
+        let payload = match tool.payload {
+            Some(span) => match self.parse(span) {
+                Some(v) => v,
+                None => return,
+            },
+            None if tool.result => Value::Null,
+            None => Value::Object(Object::new()),
+        };
+        self.out.push(if tool.result {
+            AgentEvent::ToolResult {
+                id,
+                name,
+                result: payload,
+            }
+        } else {
+            AgentEvent::ToolCall {
+                id,
+                name,
+                args: payload,
+            }
+        });
+    }
+
+    fn state_delta(&mut self, delta: &'a [u8]) {
+        if let Some(Value::Object(delta)) = self.parse(delta) {
+            self.out.push(AgentEvent::StateDelta { delta });
+        }
+    }
+
+    fn stream_error(&mut self, message: ErrorText<'a>, details: Option<ErrorDetails<'a>>) {
+        let details = match details {
+            None => None,
+            Some(ErrorDetails::Json(span)) => match self.parse(span) {
+                Some(v) => Some(v),
+                None => return,
+            },
+            Some(ErrorDetails::Code(code)) => Some(Value::object([(
+                "errorCode",
+                Value::str(code.decoded().into_owned()),
+            )])),
+        };
+        self.out.push(AgentEvent::StreamError {
+            message: message.message(),
+            details,
+        });
+    }
+
+    fn heartbeat(&mut self) {
+        self.out.push(AgentEvent::Heartbeat);
+    }
+
+    fn flags(&mut self, since: Mark, partial: bool, author: Option<JsonStr<'a>>) {
+        let author = author.map(|a| a.decoded());
+        for ev in self.out.iter_mut().skip(since.events) {
+            match ev {
+                AgentEvent::Text {
+                    partial: p,
+                    author: a,
+                    ..
+                } => {
+                    *p = partial;
+                    *a = author.as_deref().map(str::to_owned);
+                }
+                AgentEvent::Thought { partial: p, .. } => *p = partial,
+                _ => {}
+            }
+        }
+    }
 }
 
 /// The top-level fields of an event, gathered before any event is built
@@ -108,57 +412,59 @@ pub fn decode_into(data: &str, out: &mut Vec<AgentEvent>) -> Result<(), Error> {
 /// `content` in ADK output).
 #[derive(Default)]
 struct Fields<'a> {
-    ty: Option<Cow<'a, str>>,
-    content_str: Option<Cow<'a, str>>,
-    text: Option<Cow<'a, str>>,
+    ty: Option<JsonStr<'a>>,
+    content_str: Option<JsonStr<'a>>,
+    text: Option<JsonStr<'a>>,
     partial: bool,
-    author: Option<Cow<'a, str>>,
-    state_delta: Option<&'a str>,
-    error: Option<&'a str>,
-    error_details: Option<&'a str>,
-    error_code: Option<Cow<'a, str>>,
-    error_message: Option<Cow<'a, str>>,
-    message: Option<Cow<'a, str>>,
-    name: Option<Cow<'a, str>>,
-    id: Option<Cow<'a, str>>,
-    args: Option<&'a str>,
-    result: Option<&'a str>,
+    author: Option<JsonStr<'a>>,
+    state_delta: Option<&'a [u8]>,
+    error: Option<&'a [u8]>,
+    error_details: Option<&'a [u8]>,
+    error_code: Option<JsonStr<'a>>,
+    error_message: Option<JsonStr<'a>>,
+    message: Option<JsonStr<'a>>,
+    name: Option<JsonStr<'a>>,
+    id: Option<JsonStr<'a>>,
+    args: Option<&'a [u8]>,
+    result: Option<&'a [u8]>,
 }
 
-fn decode_inner(data: &str, out: &mut Vec<AgentEvent>, start: usize) -> Res<()> {
+fn scan_event<'a>(data: &'a [u8], sink: &mut dyn EventSink<'a>, start: Mark) -> Res<()> {
     let mut s = Scan::new(data);
     s.ws();
     if s.at_end() {
-        out.push(AgentEvent::Heartbeat);
+        sink.heartbeat();
         return Ok(());
     }
     if s.peek() != Some(b'{') {
         return Err(s.err("not a JSON object"));
     }
     let mut f = Fields::default();
+    // Only used for a key with escapes in it; `String::new` allocates nothing.
+    let mut key_buf = String::new();
     s.begin(b'{')?;
     let mut first = true;
     while let Some(key) = s.next_key(&mut first)? {
-        match &*key {
-            "content" => match s.peek() {
-                Some(b'{') => s.content(out)?,
+        match Key::of(key.name(&mut key_buf)) {
+            Key::Content => match s.peek() {
+                Some(b'{') => s.content(sink)?,
                 Some(b'"') => f.content_str = Some(s.string()?),
                 _ => s.skip_value()?,
             },
-            "partial" => f.partial = s.opt_bool()? == Some(true),
-            "author" => f.author = s.opt_string()?,
-            "actions" => s.actions(&mut f)?,
-            "type" => f.ty = s.opt_string()?,
-            "text" => f.text = s.opt_string()?,
-            "name" => f.name = s.opt_string()?,
-            "id" => f.id = s.opt_string()?,
-            "args" => f.args = s.non_null_span()?,
-            "result" | "response" => f.result = s.non_null_span()?,
-            "error" => f.error = s.non_null_span()?,
-            "error_details" | "errorDetails" => f.error_details = s.non_null_span()?,
-            "errorCode" => f.error_code = s.opt_string()?,
-            "errorMessage" => f.error_message = s.opt_string()?,
-            "message" => f.message = s.opt_string()?,
+            Key::Partial => f.partial = s.opt_bool()? == Some(true),
+            Key::Author => f.author = s.opt_string()?,
+            Key::Actions => s.actions(&mut f)?,
+            Key::Type => f.ty = s.opt_string()?,
+            Key::Text => f.text = s.opt_string()?,
+            Key::Name => f.name = s.opt_string()?,
+            Key::Id => f.id = s.opt_string()?,
+            Key::Args => f.args = s.non_null_span()?,
+            Key::Result | Key::Response => f.result = s.non_null_span()?,
+            Key::Error => f.error = s.non_null_span()?,
+            Key::ErrorDetails => f.error_details = s.non_null_span()?,
+            Key::ErrorCode => f.error_code = s.opt_string()?,
+            Key::ErrorMessage => f.error_message = s.opt_string()?,
+            Key::Message => f.message = s.opt_string()?,
             _ => s.skip_value()?,
         }
     }
@@ -169,121 +475,213 @@ fn decode_inner(data: &str, out: &mut Vec<AgentEvent>, start: usize) -> Res<()> 
 
     if let Some(ty) = f.ty.take() {
         // A typed event: whatever ADK-shaped content it also had is ignored.
-        out.truncate(start);
-        return typed(&ty, f, out);
+        sink.rollback(start);
+        typed(ty.name(&mut key_buf), f, sink);
+        return Ok(());
     }
-
-    // Fill in the fields that came after `content`.
     if f.partial || f.author.is_some() {
-        for ev in &mut out[start..] {
-            match ev {
-                AgentEvent::Text {
-                    partial, author, ..
-                } => {
-                    *partial = f.partial;
-                    *author = f.author.as_deref().map(str::to_owned);
-                }
-                AgentEvent::Thought { partial, .. } => *partial = f.partial,
-                _ => {}
-            }
-        }
+        sink.flags(start, f.partial, f.author);
     }
     if let Some(span) = f.state_delta {
-        if let Value::Object(delta) = parse_span(span)? {
-            out.push(AgentEvent::StateDelta { delta });
-        }
+        sink.state_delta(span);
     }
     if let Some(span) = f.error {
-        let message = match parse_span(span)? {
-            Value::String(s) => s.into_owned(),
-            other => other.to_json(),
-        };
-        let details = match f.error_details {
-            Some(d) => Some(parse_span(d)?),
-            None => None,
-        };
-        out.push(AgentEvent::StreamError { message, details });
+        sink.stream_error(
+            ErrorText::Value(span),
+            f.error_details.map(ErrorDetails::Json),
+        );
     } else if f.error_code.is_some() || f.error_message.is_some() {
         // ADK's LlmResponse failure fields (e.g. SAFETY, MALFORMED_FUNCTION_CALL).
-        let code = f.error_code.map(Cow::into_owned);
-        let message = match (f.error_message, &code) {
-            (Some(m), _) => m.into_owned(),
-            (None, Some(c)) => c.clone(),
-            (None, None) => String::new(),
+        let message = match f.error_message.or(f.error_code) {
+            Some(m) => ErrorText::Str(m),
+            None => ErrorText::Empty,
         };
-        let details = code.map(|c| Value::object([("errorCode", Value::str(c))]));
-        out.push(AgentEvent::StreamError { message, details });
+        sink.stream_error(message, f.error_code.map(ErrorDetails::Code));
     }
     Ok(())
 }
 
-/// Builds the event for a `{"type": …}` payload. Unknown types yield nothing
-/// so a server adding a new kind of event never breaks an older client.
-fn typed(ty: &str, f: Fields<'_>, out: &mut Vec<AgentEvent>) -> Res<()> {
+/// Hands over the event of a `{"type": …}` payload. Unknown types yield
+/// nothing so a server adding a new kind of event never breaks an older
+/// client.
+fn typed<'a>(ty: &[u8], f: Fields<'a>, sink: &mut dyn EventSink<'a>) {
     match ty {
-        "text" | "message" | "thought" | "thinking" => {
-            let text = f.content_str.or(f.text).unwrap_or_default();
+        b"text" | b"message" | b"thought" | b"thinking" => {
+            let Some(text) = f.content_str.or(f.text) else {
+                return;
+            };
             if text.is_empty() {
-                return Ok(());
+                return;
             }
-            let text = text.into_owned();
-            out.push(if ty.starts_with("th") {
-                AgentEvent::Thought {
-                    text,
-                    partial: f.partial,
-                }
-            } else {
-                AgentEvent::Text {
-                    text,
-                    partial: f.partial,
-                    author: f.author.map(Cow::into_owned),
-                }
-            });
+            let mark = sink.mark();
+            sink.text(text, ty.starts_with(b"th"));
+            sink.flags(mark, f.partial, f.author);
         }
-        "tool_call" | "function_call" => out.push(AgentEvent::ToolCall {
-            id: f.id.map(Cow::into_owned),
-            name: f.name.map(Cow::into_owned).unwrap_or_default(),
-            args: match f.args {
-                Some(span) => parse_span(span)?,
-                None => Value::Object(Object::new()),
-            },
+        b"tool_call" | b"function_call" => sink.tool(ToolPart {
+            result: false,
+            id: f.id,
+            name: f.name,
+            payload: f.args,
         }),
-        "tool_result" | "function_response" | "tool_response" => out.push(AgentEvent::ToolResult {
-            id: f.id.map(Cow::into_owned),
-            name: f.name.map(Cow::into_owned).unwrap_or_default(),
-            result: match f.result {
-                Some(span) => parse_span(span)?,
-                None => Value::Null,
-            },
+        b"tool_result" | b"function_response" | b"tool_response" => sink.tool(ToolPart {
+            result: true,
+            id: f.id,
+            name: f.name,
+            payload: f.result,
         }),
-        "heartbeat" | "ping" | "keepalive" => out.push(AgentEvent::Heartbeat),
-        "error" => {
-            let message = match (f.message, f.content_str, f.error) {
-                (Some(m), _, _) | (None, Some(m), _) => m.into_owned(),
-                (None, None, Some(span)) => match parse_span(span)? {
-                    Value::String(s) => s.into_owned(),
-                    other => other.to_json(),
-                },
-                (None, None, None) => String::new(),
+        b"heartbeat" | b"ping" | b"keepalive" => sink.heartbeat(),
+        b"error" => {
+            let message = match (f.message.or(f.content_str), f.error) {
+                (Some(m), _) => ErrorText::Str(m),
+                (None, Some(span)) => ErrorText::Value(span),
+                (None, None) => ErrorText::Empty,
             };
-            let details = match f.error_details {
-                Some(d) => Some(parse_span(d)?),
-                None => None,
-            };
-            out.push(AgentEvent::StreamError { message, details });
+            sink.stream_error(message, f.error_details.map(ErrorDetails::Json));
         }
         _ => {}
     }
-    Ok(())
 }
 
-/// Parses a span the scanner already validated structurally; [`json::parse`]
-/// also checks what the scanner skips lightly (escape values, surrogates).
-fn parse_span(span: &str) -> Res<Value<'static>> {
-    json::parse(span).map(Value::into_owned).map_err(|e| Bad {
-        reason: e.reason,
-        pos: e.offset,
+/// Decodes the contents of a JSON string literal the scanner has checked
+/// (every escape is one of JSON's, `\u` has four hex digits). A lone
+/// surrogate becomes U+FFFD, as in [`json::parse`].
+fn unescape_into(raw: &[u8], out: &mut String) {
+    let b = raw;
+    let mut from = 0;
+    let mut i = 0;
+    while let Some(off) = b.get(i..).and_then(|rest| memchr::memchr(b'\\', rest)) {
+        let at = i + off;
+        push_lossy(out, raw.get(from..at).unwrap_or_default());
+        i = at + 2;
+        let ch = match b.get(at + 1).copied().unwrap_or(b'\\') {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(b, at + 2);
+                i = at + 6;
+                match hi {
+                    Some(hi @ 0xD800..=0xDBFF) if b.get(i..i + 2) == Some(b"\\u") => {
+                        match hex4(b, i + 2) {
+                            Some(lo @ 0xDC00..=0xDFFF) => {
+                                i += 6;
+                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                            }
+                            // Not a pair: the high half alone is replaced and
+                            // the next escape is read on its own.
+                            _ => None,
+                        }
+                    }
+                    Some(code) => char::from_u32(code),
+                    None => None,
+                }
+                .unwrap_or('\u{FFFD}')
+            }
+            // `"`, `\` and `/` stand for themselves.
+            other => char::from(other),
+        };
+        out.push(ch);
+        from = i;
+    }
+    push_lossy(out, raw.get(from..).unwrap_or_default());
+}
+
+/// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; the
+/// strict check first, because it has a word-at-a-time ASCII fast path.
+fn push_lossy(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+/// The four hex digits at `at`, if there are four.
+fn hex4(b: &[u8], at: usize) -> Option<u32> {
+    let digits = b.get(at..at + 4)?;
+    digits.iter().try_fold(0u32, |n, &d| {
+        let v = char::from(d).to_digit(16)?;
+        Some(n << 4 | v)
     })
+}
+
+/// The keys the scanner acts on, wherever they appear in an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    Actions,
+    Args,
+    Author,
+    Content,
+    Error,
+    ErrorCode,
+    ErrorDetails,
+    ErrorMessage,
+    FunctionCall,
+    FunctionResponse,
+    Id,
+    Message,
+    Name,
+    Partial,
+    Parts,
+    Response,
+    Result,
+    StateDelta,
+    Text,
+    Thought,
+    Type,
+    /// Anything else: skipped.
+    Other,
+}
+
+impl Key {
+    /// Classifies a key. Its length picks the few candidates, so a key that
+    /// is skipped (most of an ADK event: `invocationId`, `timestamp`, …)
+    /// costs a comparison or two rather than one per known name.
+    fn of(name: &[u8]) -> Key {
+        use Key::*;
+        let candidates: &[(&[u8], Key)] = match name.len() {
+            2 => &[(b"id", Id)],
+            4 => &[
+                (b"text", Text),
+                (b"type", Type),
+                (b"name", Name),
+                (b"args", Args),
+            ],
+            5 => &[(b"parts", Parts), (b"error", Error)],
+            6 => &[(b"author", Author), (b"result", Result)],
+            7 => &[
+                (b"content", Content),
+                (b"partial", Partial),
+                (b"actions", Actions),
+                (b"thought", Thought),
+                (b"message", Message),
+            ],
+            8 => &[(b"response", Response)],
+            9 => &[(b"errorCode", ErrorCode)],
+            10 => &[(b"stateDelta", StateDelta)],
+            11 => &[(b"state_delta", StateDelta)],
+            12 => &[
+                (b"functionCall", FunctionCall),
+                (b"errorMessage", ErrorMessage),
+            ],
+            13 => &[
+                (b"function_call", FunctionCall),
+                (b"error_details", ErrorDetails),
+                (b"errorDetails", ErrorDetails),
+            ],
+            16 => &[(b"functionResponse", FunctionResponse)],
+            17 => &[(b"function_response", FunctionResponse)],
+            _ => &[],
+        };
+        // The first byte rules out most candidates before a full compare
+        // (wasm has no fast `memcmp` to fall back on).
+        let first = name.first().copied();
+        candidates
+            .iter()
+            .find(|(k, _)| k.first().copied() == first && *k == name)
+            .map_or(Other, |&(_, key)| key)
+    }
 }
 
 /// A scan failure: kept to two words (not the full [`Error`]) because it is
@@ -308,37 +706,24 @@ impl Bad {
     }
 }
 
-/// Bytes that end the fast path of a string scan: `"`, `\` and control bytes.
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of `w` is `"`, `\` or below 0x20 (may report a byte the
-/// bytewise loop then rejects; never misses one).
+/// The bytes that end the fast path of a string scan: `"`, `\` and
+/// control bytes (see [`swar`] for how the mask is read).
 #[inline(always)]
-fn has_special(w: u64) -> bool {
-    #[inline(always)]
-    fn has_zero(v: u64) -> u64 {
-        v.wrapping_sub(ONES) & !v & HIGHS
-    }
-    let quote = has_zero(w ^ (ONES * u64::from(b'"')));
-    let backslash = has_zero(w ^ (ONES * u64::from(b'\\')));
-    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-    quote | backslash | control != 0
+fn special_bytes(w: u64) -> u64 {
+    swar::eq(w, b'"') | swar::eq(w, b'\\') | swar::below(w, 0x20)
 }
 
 /// A validating forward-only JSON scanner over one event's text.
 struct Scan<'a> {
-    src: &'a str,
     b: &'a [u8],
     pos: usize,
     depth: usize,
 }
 
 impl<'a> Scan<'a> {
-    fn new(src: &'a str) -> Self {
+    fn new(b: &'a [u8]) -> Self {
         Scan {
-            src,
-            b: src.as_bytes(),
+            b,
             pos: 0,
             depth: 0,
         }
@@ -367,10 +752,10 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn slice(&self, from: usize, to: usize) -> Res<&'a str> {
+    fn slice(&self, from: usize, to: usize) -> Res<&'a [u8]> {
         // Both ends sit on ASCII structure bytes, so this never fails in
         // practice; `get` keeps it panic-free regardless.
-        self.src.get(from..to).ok_or_else(|| self.err("bad span"))
+        self.b.get(from..to).ok_or_else(|| self.err("bad span"))
     }
 
     /// Consumes the opening `{` or `[` and counts the nesting depth.
@@ -388,7 +773,7 @@ impl<'a> Scan<'a> {
 
     /// The next key of an object opened with `begin(b'{')`, positioned on
     /// its value; `None` after the closing `}`.
-    fn next_key(&mut self, first: &mut bool) -> Res<Option<Cow<'a, str>>> {
+    fn next_key(&mut self, first: &mut bool) -> Res<Option<JsonStr<'a>>> {
         self.ws();
         match self.peek() {
             Some(b'}') => {
@@ -437,20 +822,18 @@ impl<'a> Scan<'a> {
 
     /// Scans a string literal; returns its raw contents and whether it had
     /// escapes.
-    fn raw_string(&mut self) -> Res<(&'a str, bool)> {
+    fn raw_string(&mut self) -> Res<(&'a [u8], bool)> {
         self.pos += 1; // opening quote
         let start = self.pos;
         let mut escaped = false;
         loop {
-            // Fast path: eight bytes at a time while none is special.
-            while let Some(chunk) = self.b.get(self.pos..self.pos + 8) {
-                // An array conversion (not eight indexed bytes) so the
-                // size-optimised wasm build emits one 8-byte load.
-                let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-                    break;
-                };
-                let w = u64::from_le_bytes(bytes);
-                if has_special(w) {
+            // Fast path: eight bytes at a time, jumping straight to the
+            // first special byte (not stepping to it byte by byte, which made
+            // the end of every string cost more than its body).
+            while let Some(w) = swar::load(self.b, self.pos) {
+                let special = special_bytes(w);
+                if special != 0 {
+                    self.pos += swar::first(special);
                     break;
                 }
                 self.pos += 8;
@@ -485,21 +868,14 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A string value, borrowed unless it had escapes.
-    fn string(&mut self) -> Res<Cow<'a, str>> {
-        let open = self.pos;
+    /// A string value, left undecoded.
+    fn string(&mut self) -> Res<JsonStr<'a>> {
         let (raw, escaped) = self.raw_string()?;
-        if !escaped {
-            return Ok(Cow::Borrowed(raw));
-        }
-        match json::parse(self.slice(open, self.pos)?) {
-            Ok(Value::String(s)) => Ok(s),
-            _ => Err(self.err("invalid string")),
-        }
+        Ok(JsonStr { raw, escaped })
     }
 
     /// A string, or `None` (skipping the value) for any other type.
-    fn opt_string(&mut self) -> Res<Option<Cow<'a, str>>> {
+    fn opt_string(&mut self) -> Res<Option<JsonStr<'a>>> {
         if self.peek() == Some(b'"') {
             self.string().map(Some)
         } else {
@@ -521,11 +897,11 @@ impl<'a> Scan<'a> {
     }
 
     /// Skips a value, returning its text unless it is `null`.
-    fn non_null_span(&mut self) -> Res<Option<&'a str>> {
+    fn non_null_span(&mut self) -> Res<Option<&'a [u8]>> {
         let from = self.pos;
         self.skip_value()?;
         let span = self.slice(from, self.pos)?;
-        Ok((span != "null").then_some(span))
+        Ok((span != b"null").then_some(span))
     }
 
     /// Checks one value's syntax and moves past it without building it.
@@ -603,18 +979,19 @@ impl<'a> Scan<'a> {
         Ok(())
     }
 
-    /// ADK `content`: pushes one event per useful part, with `partial` and
-    /// `author` left for the caller to fill in.
-    fn content(&mut self, out: &mut Vec<AgentEvent>) -> Res<()> {
+    /// ADK `content`: hands over one event per useful part, with `partial`
+    /// and `author` left for the caller to apply.
+    fn content(&mut self, sink: &mut dyn EventSink<'a>) -> Res<()> {
         self.begin(b'{')?;
         let mut first = true;
+        let mut key_buf = String::new();
         while let Some(key) = self.next_key(&mut first)? {
-            if &*key == "parts" && self.peek() == Some(b'[') {
+            if Key::of(key.name(&mut key_buf)) == Key::Parts && self.peek() == Some(b'[') {
                 self.begin(b'[')?;
                 let mut first_part = true;
                 while self.next_elem(&mut first_part)? {
                     if self.peek() == Some(b'{') {
-                        self.part(out)?;
+                        self.part(sink)?;
                     } else {
                         self.skip_value()?;
                     }
@@ -628,73 +1005,51 @@ impl<'a> Scan<'a> {
 
     /// One ADK part. Unknown kinds (`inlineData`, `executableCode`, …) and
     /// empty texts yield nothing.
-    fn part(&mut self, out: &mut Vec<AgentEvent>) -> Res<()> {
+    fn part(&mut self, sink: &mut dyn EventSink<'a>) -> Res<()> {
         self.begin(b'{')?;
         let mut text = None;
         let mut thought = false;
         let mut first = true;
+        let mut key_buf = String::new();
         while let Some(key) = self.next_key(&mut first)? {
-            match &*key {
-                "text" => text = self.opt_string()?,
-                "thought" => thought = self.opt_bool()? == Some(true),
-                "functionCall" | "function_call" if self.peek() == Some(b'{') => {
-                    let (id, name, args) = self.call()?;
-                    out.push(AgentEvent::ToolCall {
-                        id,
-                        name,
-                        args: match args {
-                            Some(span) => parse_span(span)?,
-                            None => Value::Object(Object::new()),
-                        },
-                    });
+            match Key::of(key.name(&mut key_buf)) {
+                Key::Text => text = self.opt_string()?,
+                Key::Thought => thought = self.opt_bool()? == Some(true),
+                Key::FunctionCall if self.peek() == Some(b'{') => {
+                    sink.tool(self.call(false)?);
                 }
-                "functionResponse" | "function_response" if self.peek() == Some(b'{') => {
-                    let (id, name, result) = self.call()?;
-                    out.push(AgentEvent::ToolResult {
-                        id,
-                        name,
-                        result: match result {
-                            Some(span) => parse_span(span)?,
-                            None => Value::Null,
-                        },
-                    });
+                Key::FunctionResponse if self.peek() == Some(b'{') => {
+                    sink.tool(self.call(true)?);
                 }
                 _ => self.skip_value()?,
             }
         }
-        match text {
-            Some(t) if !t.is_empty() => out.push(if thought {
-                AgentEvent::Thought {
-                    text: t.into_owned(),
-                    partial: false,
-                }
-            } else {
-                AgentEvent::Text {
-                    text: t.into_owned(),
-                    partial: false,
-                    author: None,
-                }
-            }),
-            _ => {}
+        if let Some(t) = text.filter(|t| !t.is_empty()) {
+            sink.text(t, thought);
         }
         Ok(())
     }
 
-    /// `functionCall` / `functionResponse`: `(id, name, args|response span)`.
-    #[allow(clippy::type_complexity)]
-    fn call(&mut self) -> Res<(Option<String>, String, Option<&'a str>)> {
+    /// `functionCall` / `functionResponse`.
+    fn call(&mut self, result: bool) -> Res<ToolPart<'a>> {
         self.begin(b'{')?;
-        let (mut id, mut name, mut payload) = (None, String::new(), None);
+        let mut tool = ToolPart {
+            result,
+            id: None,
+            name: None,
+            payload: None,
+        };
         let mut first = true;
+        let mut key_buf = String::new();
         while let Some(key) = self.next_key(&mut first)? {
-            match &*key {
-                "id" => id = self.opt_string()?.map(Cow::into_owned),
-                "name" => name = self.opt_string()?.map(Cow::into_owned).unwrap_or_default(),
-                "args" | "response" => payload = self.non_null_span()?,
+            match Key::of(key.name(&mut key_buf)) {
+                Key::Id => tool.id = self.opt_string()?,
+                Key::Name => tool.name = self.opt_string()?,
+                Key::Args | Key::Response => tool.payload = self.non_null_span()?,
                 _ => self.skip_value()?,
             }
         }
-        Ok((id, name, payload))
+        Ok(tool)
     }
 
     /// ADK `actions`: keeps `stateDelta` only when it is a non-empty object.
@@ -704,13 +1059,18 @@ impl<'a> Scan<'a> {
         }
         self.begin(b'{')?;
         let mut first = true;
+        let mut key_buf = String::new();
         while let Some(key) = self.next_key(&mut first)? {
-            if &*key == "stateDelta" || &*key == "state_delta" {
+            if Key::of(key.name(&mut key_buf)) == Key::StateDelta {
                 let from = self.pos;
                 let is_object = self.peek() == Some(b'{');
                 self.skip_value()?;
                 let span = self.slice(from, self.pos)?;
-                let empty = span.get(1..).unwrap_or("").trim_start().starts_with('}');
+                let empty = span
+                    .get(1..)
+                    .unwrap_or_default()
+                    .trim_ascii_start()
+                    .starts_with(b"}");
                 f.state_delta = (is_object && !empty).then_some(span);
             } else {
                 self.skip_value()?;

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod error;
+pub mod event_batch;
 pub mod events;
 pub mod format;
 pub mod gui;
@@ -16,4 +17,5 @@ pub mod policy;
 pub mod sse;
 #[cfg(any(test, feature = "spec-oracle"))]
 pub mod sse_reference;
+pub mod swar;
 pub mod timeline;

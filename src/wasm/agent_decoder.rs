@@ -16,9 +16,10 @@
 //! runs `JSON.parse` on every event, and that is most of the cost of reading
 //! an agent stream (an ADK event is mostly bookkeeping nobody reads). Here
 //! the same path the client itself uses runs inside wasm: the core SSE
-//! decoder ([`crate::core::sse`]) feeds [`crate::core::events::decode_into`],
-//! which skips the unread fields without building them. What survives is
-//! written into one packed string plus a table of two numbers per event, and
+//! decoder ([`crate::core::sse`]) feeds [`crate::core::events::scan`], which
+//! skips the unread fields without building them, into a
+//! [`BatchDecoder`]: one packed string plus a table of two numbers per event
+//! (see `core::event_batch` for the layout), and
 //! JS builds every object of the chunk in one call (one UTF-8 decode), so
 //! the boundary is crossed once per chunk, not once per field.
 //!
@@ -36,8 +37,8 @@
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use crate::core::events::{self, AgentEvent};
-use crate::core::sse::{SseConfig, SseDecoder as CoreDecoder, SseItemRef};
+use crate::core::event_batch::BatchDecoder;
+use crate::core::sse::SseConfig;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -54,17 +55,6 @@ export interface AgentEventLite {
   error: string | undefined;
 }
 "#;
-
-// Row flags: the kind in the low 3 bits, then `partial`.
-const TEXT: u32 = 0;
-const THOUGHT: u32 = 1;
-const TOOL_CALL: u32 = 2;
-const TOOL_RESULT: u32 = 3;
-const STATE_DELTA: u32 = 4;
-const HEARTBEAT: u32 = 5;
-const ERROR: u32 = 6;
-const INVALID: u32 = 7;
-const PARTIAL: u32 = 8;
 
 #[wasm_bindgen(inline_js = r#"
 const KINDS = ["text", "thought", "tool_call", "tool_result", "state_delta", "heartbeat", "error", "invalid"];
@@ -102,16 +92,9 @@ extern "C" {
 /// completes. Chunk boundaries never matter.
 #[wasm_bindgen]
 pub struct AgentDecoder {
-    sse: CoreDecoder,
+    inner: BatchDecoder,
     /// The chunk copied into wasm memory; kept to reuse its allocation.
     bytes: Vec<u8>,
-    /// The decoded events of one SSE event; reused.
-    events: Vec<AgentEvent>,
-    /// Packed strings of the events of one push.
-    text: String,
-    /// Two numbers per event: flags (kind, partial) and the UTF-16 length
-    /// of its one string.
-    table: Vec<u32>,
 }
 
 impl Default for AgentDecoder {
@@ -126,11 +109,8 @@ impl AgentDecoder {
     #[wasm_bindgen(constructor)]
     pub fn new() -> AgentDecoder {
         AgentDecoder {
-            sse: CoreDecoder::new(SseConfig::default()),
+            inner: BatchDecoder::new(SseConfig::default()),
             bytes: Vec::new(),
-            events: Vec::new(),
-            text: String::new(),
-            table: Vec::new(),
         }
     }
 
@@ -143,98 +123,21 @@ impl AgentDecoder {
         // when the buffer grows; with steady chunk sizes that is never.
         self.bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut self.bytes);
-
-        self.text.clear();
-        self.table.clear();
-        let (text, table, events) = (&mut self.text, &mut self.table, &mut self.events);
-        let result = self.sse.push_with(&self.bytes, |item| {
-            if let SseItemRef::Event(ev) = item {
-                events.clear();
-                match events::decode_into(ev.data, events) {
-                    Ok(()) => events.iter().for_each(|e| pack(text, table, e)),
-                    Err(e) => row(text, table, INVALID, e.message()),
-                }
-            }
-        });
-        if let Err(e) = result {
-            row(text, table, INVALID, e.message());
-        }
+        self.inner.push(&self.bytes);
         if self.bytes.capacity() > 1 << 20 {
             self.bytes = Vec::new();
         }
-        if self.table.is_empty() {
+        self.inner.shrink(1 << 20);
+        if self.inner.table().is_empty() {
             Array::new()
         } else {
-            nemo_agent_build(&self.text, &self.table)
+            nemo_agent_build(self.inner.text(), self.inner.table())
         }
     }
 
     /// Ends the stream (an unterminated last event is discarded, per the
     /// SSE spec); the decoder is then ready for a new stream.
     pub fn finish(&mut self) {
-        let mut discarded = Vec::new();
-        let _ = self.sse.finish(&mut discarded);
+        self.inner.finish();
     }
-}
-
-/// Appends one agent event.
-fn pack(text: &mut String, table: &mut Vec<u32>, e: &AgentEvent) {
-    match e {
-        AgentEvent::Text {
-            text: t, partial, ..
-        } => row(text, table, TEXT | partial_flag(*partial), t),
-        AgentEvent::Thought { text: t, partial } => {
-            row(text, table, THOUGHT | partial_flag(*partial), t)
-        }
-        AgentEvent::ToolCall { name, .. } => row(text, table, TOOL_CALL, name),
-        AgentEvent::ToolResult { name, .. } => row(text, table, TOOL_RESULT, name),
-        AgentEvent::StateDelta { .. } => row(text, table, STATE_DELTA, ""),
-        AgentEvent::Heartbeat => row(text, table, HEARTBEAT, ""),
-        AgentEvent::StreamError { message, .. } => row(text, table, ERROR, message),
-    }
-}
-
-fn partial_flag(partial: bool) -> u32 {
-    if partial {
-        PARTIAL
-    } else {
-        0
-    }
-}
-
-/// One table row and its string.
-fn row(text: &mut String, table: &mut Vec<u32>, flags: u32, s: &str) {
-    text.push_str(s);
-    table.push(flags);
-    table.push(utf16_len(s));
-}
-
-/// The length of `s` in UTF-16 code units: one per character, two for those
-/// outside the Basic Multilingual Plane. Counted eight bytes at a time
-/// (wasm has no SIMD here): every byte counts one, minus each continuation
-/// byte (`10xxxxxx`), plus each 4-byte lead (`11110xxx`).
-fn utf16_len(s: &str) -> u32 {
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let b = s.as_bytes();
-    let mut units = b.len();
-    let mut words = b.chunks_exact(8);
-    for w in &mut words {
-        let Ok(w) = <[u8; 8]>::try_from(w) else {
-            break;
-        };
-        let w = u64::from_le_bytes(w);
-        if w & HIGHS == 0 {
-            continue; // all ASCII
-        }
-        // Bit 7 of each byte: set for a continuation byte, for a 4-byte lead.
-        let cont = w & !(w << 1) & HIGHS;
-        let four = w & (w << 1) & (w << 2) & (w << 3) & !(w << 4) & HIGHS;
-        units -= cont.count_ones() as usize;
-        units += four.count_ones() as usize;
-    }
-    for &c in words.remainder() {
-        units -= usize::from(c & 0xC0 == 0x80);
-        units += usize::from(c >= 0xF0);
-    }
-    units as u32
 }

@@ -1,0 +1,398 @@
+//! An agent stream decoded chunk by chunk into a compact batch: SSE framing
+//! ([`crate::core::sse`]) and the event scan ([`crate::core::events::scan`])
+//! in one pass, keeping only the few fields a chat client reads.
+//!
+//! # Why a packed batch
+//!
+//! The wasm `AgentDecoder` hands each chunk's events to JavaScript. Crossing
+//! the boundary once per field (or building each object from wasm) costs
+//! more than the decoding itself, so a batch is two flat buffers instead:
+//! one string holding every event's text back to back, and a table of two
+//! numbers per event (kind and flags, then the UTF-16 length of its text).
+//! JS decodes the string once and slices it; see `src/wasm/agent_decoder.rs`.
+//! The native benchmark ceiling runs this very code.
+
+use crate::core::events::{self, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart};
+use crate::core::sse::{SseConfig, SseDecoder};
+
+/// Row kinds (the low three bits of a row's first number).
+pub mod kind {
+    /// Text for the user.
+    pub const TEXT: u32 = 0;
+    /// The model's reasoning.
+    pub const THOUGHT: u32 = 1;
+    /// A tool call; the row's string is the tool name.
+    pub const TOOL_CALL: u32 = 2;
+    /// A tool result; the row's string is the tool name.
+    pub const TOOL_RESULT: u32 = 3;
+    /// The session state changed; no string.
+    pub const STATE_DELTA: u32 = 4;
+    /// A keep-alive; no string.
+    pub const HEARTBEAT: u32 = 5;
+    /// The agent reported a failure; the string is its message.
+    pub const ERROR: u32 = 6;
+    /// The event was not a valid agent event; the string says why.
+    pub const INVALID: u32 = 7;
+    /// Flag bit: a text or thought is a streaming delta.
+    pub const PARTIAL: u32 = 8;
+}
+
+/// Decodes an agent's `text/event-stream` body chunk by chunk into
+/// [`text`](Self::text) and [`table`](Self::table). Chunk boundaries never
+/// matter.
+#[derive(Debug, Default)]
+pub struct BatchDecoder {
+    sse: SseDecoder,
+    batch: Batch,
+}
+
+impl BatchDecoder {
+    /// A decoder at the start of a stream.
+    pub fn new(cfg: SseConfig) -> Self {
+        BatchDecoder {
+            sse: SseDecoder::new(cfg),
+            batch: Batch::default(),
+        }
+    }
+
+    /// Decodes one chunk, replacing the batch with the events it completed.
+    /// An oversized SSE line or event, or data that is not an agent event,
+    /// becomes one [`kind::INVALID`] row; decoding goes on.
+    pub fn push(&mut self, chunk: &[u8]) {
+        let batch = &mut self.batch;
+        batch.text.clear();
+        batch.table.clear();
+        let result = self.sse.push_data_with(chunk, |data| {
+            if let Err(e) = events::scan(data, batch) {
+                batch.row(kind::INVALID, e.message());
+            }
+        });
+        if let Err(e) = result {
+            batch.row(kind::INVALID, e.message());
+        }
+    }
+
+    /// Ends the stream: an unterminated last event is discarded, per the SSE
+    /// spec, and the decoder is ready for a new stream.
+    pub fn finish(&mut self) {
+        let mut discarded = Vec::new();
+        let _ = self.sse.finish(&mut discarded);
+        self.batch.text.clear();
+        self.batch.table.clear();
+    }
+
+    /// The texts of the last push's events, back to back.
+    pub fn text(&self) -> &str {
+        &self.batch.text
+    }
+
+    /// Two numbers per event of the last push: kind and flags (see
+    /// [`kind`]), then the length of its string in [`text`](Self::text), in
+    /// UTF-16 code units (what JavaScript's `String#slice` counts).
+    pub fn table(&self) -> &[u32] {
+        &self.batch.table
+    }
+
+    /// Releases buffers that one large chunk grew past `limit` bytes.
+    pub fn shrink(&mut self, limit: usize) {
+        if self.batch.text.capacity() > limit {
+            self.batch.text = String::new();
+        }
+    }
+}
+
+/// The sink: the packed rows of one push.
+#[derive(Debug, Default)]
+struct Batch {
+    text: String,
+    table: Vec<u32>,
+}
+
+impl Batch {
+    /// Appends a row whose string is already at the end of `text`, from
+    /// byte `from`.
+    fn close_row(&mut self, flags: u32, from: usize) {
+        let units = self.text.get(from..).map_or(0, utf16_len);
+        self.table.push(flags);
+        self.table.push(units);
+    }
+
+    fn row(&mut self, flags: u32, s: impl AsRef<str>) {
+        let from = self.text.len();
+        self.text.push_str(s.as_ref());
+        self.close_row(flags, from);
+    }
+}
+
+impl<'a> EventSink<'a> for Batch {
+    fn mark(&self) -> Mark {
+        Mark {
+            events: self.table.len() / 2,
+            bytes: self.text.len(),
+        }
+    }
+
+    fn rollback(&mut self, to: Mark) {
+        self.table.truncate(to.events * 2);
+        self.text.truncate(to.bytes);
+    }
+
+    fn text(&mut self, text: JsonStr<'a>, thought: bool) {
+        let from = self.text.len();
+        text.push_to(&mut self.text);
+        self.close_row(if thought { kind::THOUGHT } else { kind::TEXT }, from);
+    }
+
+    fn tool(&mut self, tool: ToolPart<'a>) {
+        let from = self.text.len();
+        if let Some(name) = tool.name {
+            name.push_to(&mut self.text);
+        }
+        let k = if tool.result {
+            kind::TOOL_RESULT
+        } else {
+            kind::TOOL_CALL
+        };
+        self.close_row(k, from);
+    }
+
+    fn state_delta(&mut self, _delta: &'a [u8]) {
+        self.row(kind::STATE_DELTA, "");
+    }
+
+    fn stream_error(&mut self, message: ErrorText<'a>, _details: Option<ErrorDetails<'a>>) {
+        self.row(kind::ERROR, message.message());
+    }
+
+    fn heartbeat(&mut self) {
+        self.row(kind::HEARTBEAT, "");
+    }
+
+    fn flags(&mut self, since: Mark, partial: bool, _author: Option<JsonStr<'a>>) {
+        if !partial {
+            return;
+        }
+        let rows = self.table.get_mut(since.events * 2..).unwrap_or_default();
+        for row in rows.chunks_exact_mut(2) {
+            if let Some(flags) = row.first_mut() {
+                if *flags & 7 <= kind::THOUGHT {
+                    *flags |= kind::PARTIAL;
+                }
+            }
+        }
+    }
+}
+
+/// The length of `s` in UTF-16 code units: one per character, two for those
+/// outside the Basic Multilingual Plane. Counted eight bytes at a time
+/// (wasm has no SIMD here): every byte counts one, minus each continuation
+/// byte (`10xxxxxx`), plus each 4-byte lead (`11110xxx`).
+pub fn utf16_len(s: &str) -> u32 {
+    use crate::core::swar::HIGHS;
+    let b = s.as_bytes();
+    let mut units = b.len();
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let Ok(w) = <[u8; 8]>::try_from(w) else {
+            break;
+        };
+        let w = u64::from_le_bytes(w);
+        if w & HIGHS == 0 {
+            continue; // all ASCII
+        }
+        // Bit 7 of each byte: set for a continuation byte, for a 4-byte lead.
+        let cont = w & !(w << 1) & HIGHS;
+        let four = w & (w << 1) & (w << 2) & (w << 3) & !(w << 4) & HIGHS;
+        units -= cont.count_ones() as usize;
+        units += four.count_ones() as usize;
+    }
+    for &c in words.remainder() {
+        units -= usize::from(c & 0xC0 == 0x80);
+        units += usize::from(c >= 0xF0);
+    }
+    u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::events::AgentEvent;
+    use crate::core::sse::SseItemRef;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/adk");
+
+    /// The rows of a batch, unpacked: (kind, partial, string).
+    fn rows(d: &BatchDecoder) -> Vec<(u32, bool, String)> {
+        let units: Vec<u16> = d.text().encode_utf16().collect();
+        let mut at = 0;
+        d.table()
+            .chunks_exact(2)
+            .map(|r| {
+                let len = r[1] as usize;
+                let s = String::from_utf16(&units[at..at + len]).unwrap();
+                at += len;
+                (r[0] & 7, r[0] & kind::PARTIAL != 0, s)
+            })
+            .collect()
+    }
+
+    /// What the full decoder makes of the same data, as rows.
+    fn expected(data: &str) -> Vec<(u32, bool, String)> {
+        match events::decode(data) {
+            Err(_) => vec![(kind::INVALID, false, String::new())],
+            Ok(evs) => evs
+                .into_iter()
+                .map(|e| match e {
+                    AgentEvent::Text { text, partial, .. } => (kind::TEXT, partial, text),
+                    AgentEvent::Thought { text, partial } => (kind::THOUGHT, partial, text),
+                    AgentEvent::ToolCall { name, .. } => (kind::TOOL_CALL, false, name),
+                    AgentEvent::ToolResult { name, .. } => (kind::TOOL_RESULT, false, name),
+                    AgentEvent::StateDelta { .. } => (kind::STATE_DELTA, false, String::new()),
+                    AgentEvent::Heartbeat => (kind::HEARTBEAT, false, String::new()),
+                    AgentEvent::StreamError { message, .. } => (kind::ERROR, false, message),
+                })
+                .collect(),
+        }
+    }
+
+    fn batch_of(data: &str) -> Vec<(u32, bool, String)> {
+        let mut d = BatchDecoder::default();
+        let mut sse = String::from("data: ");
+        sse.push_str(data);
+        sse.push_str("\n\n");
+        d.push(sse.as_bytes());
+        let mut got = rows(&d);
+        // An invalid event's message is checked elsewhere; compare kinds.
+        for r in &mut got {
+            if r.0 == kind::INVALID {
+                r.2.clear();
+            }
+        }
+        got
+    }
+
+    const CASES: &[&str] = &[
+        r#"{"content":{"parts":[{"text":"Hi ☀️ 𝄞"}]},"partial":true,"author":"a"}"#,
+        r#"{"content":{"parts":[{"text":"think","thought":true},{"text":"say"}]},"partial":true}"#,
+        r#"{"content":{"parts":[{"functionCall":{"name":"generate_video","args":{"a":[1,2]}}},{"functionResponse":{"name":"gen","response":{"ok":true}}}]}}"#,
+        r#"{"content":{"parts":[{"text":"a\"b\\n\u00e9\ud83d\ude00\ud800x"}]}}"#,
+        r#"{"actions":{"stateDelta":{"k":1}},"error":{"code":5},"error_details":{"x":1}}"#,
+        r#"{"actions":{"stateDelta":{}}}"#,
+        r#"{"errorCode":"SAFETY"}"#,
+        r#"{"errorMessage":"blocked","errorCode":"SAFETY"}"#,
+        r#"{"error":"quota \"exceeded\""}"#,
+        r#"{"type":"text","content":"typed","partial":true,"author":"x"}"#,
+        r#"{"type":"thinking","text":"hmm"}"#,
+        r#"{"type":"tool_call","name":"n","args":{}}"#,
+        r#"{"type":"tool_result","name":"n"}"#,
+        r#"{"type":"error","message":"boom"}"#,
+        r#"{"type":"error","error":[1,"x"]}"#,
+        r#"{"type":"heartbeat"}"#,
+        r#"{"type":"new_kind","content":{"parts":[{"text":"ignored"}]}}"#,
+        r#"{"\u0074ype":"text","\u0074ext":"escaped keys"}"#,
+        "",
+        "   ",
+        "[1]",
+        r#"{"content":{"parts":[{"text":"x"}]},"partial":tru}"#,
+        r#"{"content":{"parts":[{"text":"x"}]}} trailing"#,
+        r#"{"content":{"parts":[{"text":"bad \x escape"}]}}"#,
+    ];
+
+    #[test]
+    fn rows_match_the_full_decoder() {
+        for data in CASES {
+            assert_eq!(batch_of(data), expected(data), "for {data}");
+        }
+    }
+
+    #[test]
+    fn fixtures_match_the_full_decoder_whatever_the_chunking() {
+        for name in [
+            "run_sse_basic",
+            "run_sse_streaming",
+            "run_sse_error_midstream",
+        ] {
+            let bytes = std::fs::read(format!("{FIXTURES}/{name}.sse")).unwrap();
+            let mut want = Vec::new();
+            let mut sse = SseDecoder::default();
+            sse.push_with(&bytes, |item| {
+                if let SseItemRef::Event(ev) = item {
+                    want.extend(expected(ev.data));
+                }
+            })
+            .unwrap();
+            assert!(!want.is_empty(), "{name} has events");
+            for size in [1, 7, 64, 4096] {
+                let mut d = BatchDecoder::default();
+                let mut got = Vec::new();
+                for chunk in bytes.chunks(size) {
+                    d.push(chunk);
+                    got.extend(rows(&d));
+                }
+                assert_eq!(got, want, "{name} in chunks of {size}");
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_events_become_one_invalid_row_and_decoding_goes_on() {
+        let mut d = BatchDecoder::new(SseConfig {
+            max_event_bytes: 16,
+        });
+        d.push(b"data: {\"content\":{\"parts\":[{\"text\":\"far too long\"}]}}\n\ndata: \n\n");
+        // The overflow is reported once the chunk is done, after the events
+        // the chunk completed.
+        let got = rows(&d);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], (kind::HEARTBEAT, false, String::new()));
+        assert_eq!(got[1].0, kind::INVALID);
+        assert!(got[1].2.contains("16 bytes"));
+    }
+
+    #[test]
+    fn a_rolled_back_event_leaves_no_text_behind() {
+        let mut d = BatchDecoder::default();
+        d.push(
+            b"data: {\"content\":{\"parts\":[{\"text\":\"kept\"}]}}\n\n\
+              data: {\"content\":{\"parts\":[{\"text\":\"dropped\"}]},\"x\":}\n\n\
+              data: {\"content\":{\"parts\":[{\"text\":\"after\"}]}}\n\n",
+        );
+        let got = rows(&d);
+        assert_eq!(got[0], (kind::TEXT, false, "kept".into()));
+        assert_eq!(got[1].0, kind::INVALID);
+        assert!(!got[1].2.contains("dropped"));
+        assert_eq!(got[2], (kind::TEXT, false, "after".into()));
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_where_it_is_read_and_ignored_where_skipped() {
+        let mut d = BatchDecoder::default();
+        d.push(b"data: {\"content\":{\"parts\":[{\"text\":\"a\xffb\\n\xe4\xb8\"}]}}\n\n");
+        d.push(b"data: {\"id\":\"\xc3\",\"content\":{\"parts\":[{\"text\":\"ok\"}]}}\n\n");
+        let skipped = rows(&d);
+        d.push(b"data: {\"content\":\xff}\n\n");
+        let broken = rows(&d);
+        d.push(b"data: {\"content\":{\"parts\":[{\"text\":\"a\xffb\\n\xe4\xb8\"}]}}\n\n");
+        assert_eq!(
+            rows(&d),
+            vec![(kind::TEXT, false, "a\u{FFFD}b\n\u{FFFD}".into())]
+        );
+        assert_eq!(skipped, vec![(kind::TEXT, false, "ok".into())]);
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].0, kind::INVALID);
+    }
+
+    #[test]
+    fn utf16_length_counts_code_units() {
+        for s in [
+            "",
+            "abc",
+            "héllo wörld, long enough",
+            "三把我把街导",
+            "𝄞 and 😀😀",
+            "a€𝄞b€𝄞c€𝄞d€𝄞",
+        ] {
+            assert_eq!(utf16_len(s) as usize, s.encode_utf16().count(), "{s}");
+        }
+    }
+}

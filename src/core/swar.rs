@@ -1,0 +1,101 @@
+//! Eight bytes at a time in a `u64` ("SIMD within a register"): the byte
+//! searches of the hot decode path, for targets where `memchr` has no SIMD
+//! to lean on (wasm32 without `simd128`, where it steps four bytes at a
+//! time through a 32-bit `usize`).
+//!
+//! Each mask function returns the matching bytes of a little-endian word as
+//! their high bits. A bit above the lowest set one may be a false alarm (a
+//! borrow runs on into the next byte), but the lowest is always exact, and
+//! [`first`] reads only that one.
+
+/// `0x01` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte.
+pub const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes at `at`, as a little-endian word, if there are eight.
+#[inline(always)]
+pub fn load(bytes: &[u8], at: usize) -> Option<u64> {
+    // An array conversion (not eight indexed bytes) so the size-optimised
+    // wasm build emits one 8-byte load.
+    let chunk = bytes.get(at..at.checked_add(8)?)?;
+    <[u8; 8]>::try_from(chunk).ok().map(u64::from_le_bytes)
+}
+
+/// The bytes of `w` equal to `byte`.
+#[inline(always)]
+pub fn eq(w: u64, byte: u8) -> u64 {
+    let v = w ^ (ONES * u64::from(byte));
+    v.wrapping_sub(ONES) & !v & HIGHS
+}
+
+/// The bytes of `w` below `limit` (which must be at most 0x80).
+#[inline(always)]
+pub fn below(w: u64, limit: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(limit)) & !w & HIGHS
+}
+
+/// The index of the first matching byte of a non-zero mask.
+#[inline(always)]
+pub fn first(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// The index of the first CR or LF in `bytes`.
+pub fn find_line_end(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(w) = load(bytes, at) {
+        let hits = eq(w, b'\r') | eq(w, b'\n');
+        if hits != 0 {
+            return Some(at + first(hits));
+        }
+        at += 8;
+    }
+    let tail = bytes.get(at..)?;
+    tail.iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|p| at + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn masks_find_the_first_match_exactly() {
+        // A borrow from a match may flag the byte after it; `first` must
+        // still name the match.
+        let w = u64::from_le_bytes(*b"ab\"\x01c\\\n\x7f");
+        assert_eq!(first(eq(w, b'"')), 2);
+        assert_eq!(first(eq(w, b'\\')), 5);
+        assert_eq!(first(below(w, 0x20)), 3);
+        assert_eq!(eq(u64::from_le_bytes(*b"abcdefgh"), b'"'), 0);
+        assert_eq!(
+            below(
+                u64::from_le_bytes([0x20, 0x80, 0xff, 0x9f, 0x7f, 0x30, 0xa0, 0xc3]),
+                0x20
+            ),
+            0
+        );
+    }
+
+    #[test]
+    fn load_needs_eight_bytes() {
+        assert_eq!(load(b"1234567", 0), None);
+        assert_eq!(load(b"12345678", 1), None);
+        assert_eq!(load(b"12345678", usize::MAX), None);
+        assert!(load(b"12345678", 0).is_some());
+    }
+
+    proptest! {
+        #[test]
+        fn line_end_agrees_with_memchr(bytes in proptest::collection::vec(
+            prop_oneof![Just(b'\r'), Just(b'\n'), Just(0x0au8 ^ 0x80), any::<u8>()], 0..64)) {
+            for start in 0..bytes.len().min(9) {
+                let rest = &bytes[start..];
+                prop_assert_eq!(find_line_end(rest), memchr::memchr2(b'\r', b'\n', rest));
+            }
+        }
+    }
+}
