@@ -556,6 +556,13 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+impl From<nemo_decode::DecodeError> for Error {
+    /// A stream that cannot be decoded is the server breaking the protocol.
+    fn from(e: nemo_decode::DecodeError) -> Self {
+        Error::protocol(e.message())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 //! JS decodes the string once and slices it; see `src/wasm/agent_decoder.rs`.
 //! The native benchmark ceiling runs this very code.
 
+use crate::core::error::Error;
 use crate::core::events::{self, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart};
 use crate::core::sse::{SseConfig, SseDecoder};
 
@@ -64,11 +65,11 @@ impl BatchDecoder {
         batch.table.clear();
         let result = self.sse.push_data_with(chunk, |data| {
             if let Err(e) = events::scan(data, batch) {
-                batch.row(kind::INVALID, e.message());
+                batch.row(kind::INVALID, Error::from(e).message());
             }
         });
         if let Err(e) = result {
-            batch.row(kind::INVALID, e.message());
+            batch.row(kind::INVALID, Error::from(e).message());
         }
     }
 
@@ -161,7 +162,7 @@ impl<'a> EventSink<'a> for Batch {
     }
 
     fn stream_error(&mut self, message: ErrorText<'a>, _details: Option<ErrorDetails<'a>>) {
-        self.row(kind::ERROR, message.message());
+        self.row(kind::ERROR, events::error_message(message));
     }
 
     fn heartbeat(&mut self) {

@@ -14,8 +14,10 @@ pub mod intent;
 pub mod json;
 pub mod media;
 pub mod policy;
-pub mod sse;
-#[cfg(any(test, feature = "spec-oracle"))]
-pub mod sse_reference;
-pub mod swar;
+// The hot decode path lives in its own crate (`decode/`) so it can be built
+// for speed while the rest is built for size; re-exported here so the core
+// reads as one.
+#[cfg(feature = "spec-oracle")]
+pub use nemo_decode::sse_reference;
+pub use nemo_decode::{sse, swar};
 pub mod timeline;

@@ -202,7 +202,7 @@ impl SseDecoder {
             nemo_sse_build(&self.text, &self.table)
         };
         if let Err(e) = result {
-            let error = to_js_error(&e);
+            let error = to_js_error(&e.into());
             set(&error, "events", &events);
             return Err(error);
         }

@@ -224,7 +224,9 @@ async fn run(
                             });
                             if let Err(e) = r {
                                 out.emit(
-                                    Obj::new().str("type", "notice").str("message", e.message()),
+                                    Obj::new()
+                                        .str("type", "notice")
+                                        .str("message", Error::from(e).message()),
                                 );
                             }
                             if !last_id.is_empty() {

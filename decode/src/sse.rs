@@ -20,8 +20,7 @@
 //!
 //! [`SseConfig::max_event_bytes`] caps both one line (without its line end)
 //! and one event's data. A server that exceeds it gets a
-//! [`ErrorKind::Protocol`](crate::core::error::ErrorKind::Protocol) error
-//! instead of an out-of-memory abort. What happens then is fixed: the
+//! [`DecodeError::Oversized`] error instead of an out-of-memory abort. What happens then is fixed: the
 //! oversized event is dropped (its buffered data released, the rest of its
 //! lines ignored up to the next blank line), decoding goes on after it, and
 //! [`SseDecoder::push`] still delivers every other item of the chunk before it
@@ -29,9 +28,9 @@
 
 use std::borrow::Cow;
 
-use crate::core::error::Error;
+use crate::error::DecodeError;
 #[cfg(target_arch = "wasm32")]
-use crate::core::swar;
+use crate::swar;
 
 /// The default cap on one line or one event's data: 16 MiB, far above any
 /// agent event yet small enough that a broken server cannot exhaust memory.
@@ -206,7 +205,7 @@ impl SseDecoder {
     /// [`SseConfig::max_event_bytes`]. Even then the whole chunk was
     /// consumed: `out` holds every other item, the oversized event was
     /// dropped, and the decoder can keep going.
-    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<SseItem>) -> Result<(), Error> {
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<SseItem>) -> Result<(), DecodeError> {
         self.push_with(chunk, |item| out.push(item.to_owned_item()))
     }
 
@@ -217,7 +216,7 @@ impl SseDecoder {
     /// # Errors
     ///
     /// As for [`push`](Self::push).
-    pub fn push_with<F>(&mut self, chunk: &[u8], on_item: F) -> Result<(), Error>
+    pub fn push_with<F>(&mut self, chunk: &[u8], on_item: F) -> Result<(), DecodeError>
     where
         F: FnMut(SseItemRef<'_>),
     {
@@ -233,14 +232,14 @@ impl SseDecoder {
     /// # Errors
     ///
     /// As for [`push`](Self::push).
-    pub fn push_data_with<F>(&mut self, chunk: &[u8], on_data: F) -> Result<(), Error>
+    pub fn push_data_with<F>(&mut self, chunk: &[u8], on_data: F) -> Result<(), DecodeError>
     where
         F: FnMut(&[u8]),
     {
         self.push_to(chunk, &mut DataOnly(on_data))
     }
 
-    fn push_to<E: Emit>(&mut self, chunk: &[u8], on_item: &mut E) -> Result<(), Error> {
+    fn push_to<E: Emit>(&mut self, chunk: &[u8], on_item: &mut E) -> Result<(), DecodeError> {
         let mut rest = chunk;
         if let BomState::Matching(matched) = self.bom {
             rest = self.strip_bom(matched, rest, on_item);
@@ -248,10 +247,9 @@ impl SseDecoder {
         self.feed(rest, on_item);
         if self.overflowed {
             self.overflowed = false;
-            return Err(Error::protocol(format!(
-                "an event-stream line or event was larger than {} bytes, so it was skipped",
-                self.cfg.max_event_bytes
-            )));
+            return Err(DecodeError::Oversized {
+                limit: self.cfg.max_event_bytes,
+            });
         }
         Ok(())
     }
@@ -268,7 +266,7 @@ impl SseDecoder {
     /// # Errors
     ///
     /// None today; the `Result` matches `push` so callers handle both alike.
-    pub fn finish(&mut self, out: &mut Vec<SseItem>) -> Result<(), Error> {
+    pub fn finish(&mut self, out: &mut Vec<SseItem>) -> Result<(), DecodeError> {
         let _ = out;
         self.bom = BomState::Matching(0);
         self.after_cr = false;
@@ -539,8 +537,7 @@ fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::error::ErrorKind;
-    use crate::core::sse_reference::reference;
+    use crate::sse_reference::reference;
     use proptest::prelude::*;
 
     fn decode_with(cfg: SseConfig, chunks: &[&[u8]]) -> (Vec<SseItem>, usize, SseDecoder) {
@@ -852,7 +849,7 @@ mod tests {
                 }
             }
             assert_eq!(errs.len(), 1);
-            assert_eq!(errs[0].kind(), ErrorKind::Protocol);
+            assert_eq!(errs[0], DecodeError::Oversized { limit: 16 });
             assert!(errs[0].message().contains("16 bytes"));
             assert_eq!(out, vec![msg("ok"), msg("next")]);
             assert!(d.line.capacity() <= 16 && d.data.capacity() <= 32);
@@ -873,7 +870,7 @@ mod tests {
                 &mut out,
             )
             .expect_err("over the limit");
-        assert_eq!(err.kind(), ErrorKind::Protocol);
+        assert_eq!(err, DecodeError::Oversized { limit: 10 });
         // The `id` after the overflow belonged to the dropped event.
         assert_eq!(out, vec![msg("ok")]);
         // The limit is inclusive: exactly 10 bytes of data pass.
@@ -920,7 +917,7 @@ mod tests {
         input.extend_from_slice(b"id: ");
         input.extend(std::iter::repeat_n(b'i', 100_000));
         input.extend_from_slice(b"\ndata: ");
-        input.extend(std::iter::repeat(b'd').take(300_000));
+        input.extend(std::iter::repeat_n(b'd', 300_000));
         input.extend_from_slice(b"\n\n");
         while input.len() < 1_000_000 {
             input.extend_from_slice(b"\n\r\n: hb\r\n");

@@ -1,0 +1,26 @@
+//! The hot decode path of `nemo-video`: bytes of an agent's event stream in,
+//! the events a client reads out. Plain Rust, no I/O, no clock.
+//!
+//! - [`sse`]: the WHATWG Server-Sent Events decoder, incremental over bytes.
+//! - [`scan`]: the validating agent-event scan that hands what it finds to
+//!   an [`scan::EventSink`].
+//! - [`swar`]: the eight-bytes-at-a-time searches both lean on.
+//!
+//! # Why this is a crate of its own
+//!
+//! Only so that it can be optimised for speed while everything else in the
+//! wasm is optimised for size: Cargo sets `opt-level` per package (see the
+//! root `Cargo.toml`), and this is the one place where the client spends
+//! CPU per byte. The rest of the sans-IO core (`src/core/`) re-exports it,
+//! so callers see one `core::sse` and one `core::events`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod scan;
+pub mod sse;
+#[cfg(any(test, feature = "spec-oracle"))]
+pub mod sse_reference;
+pub mod swar;
+
+pub use error::DecodeError;
