@@ -57,6 +57,33 @@ pub fn find_line_end(bytes: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
+/// The length of `s` in UTF-16 code units (what JavaScript's `length` and
+/// `slice` count): one per character, two for those outside the Basic
+/// Multilingual Plane. Every byte counts one, minus each continuation byte
+/// (`10xxxxxx`), plus each 4-byte lead (`11110xxx`); ASCII words are
+/// skipped whole.
+pub fn utf16_len(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let mut units = b.len();
+    let mut at = 0;
+    while let Some(w) = load(b, at) {
+        at += 8;
+        if w & HIGHS == 0 {
+            continue; // all ASCII
+        }
+        // Bit 7 of each byte: set for a continuation byte, for a 4-byte lead.
+        let cont = w & !(w << 1) & HIGHS;
+        let four = w & (w << 1) & (w << 2) & (w << 3) & !(w << 4) & HIGHS;
+        units -= cont.count_ones() as usize;
+        units += four.count_ones() as usize;
+    }
+    for &c in b.get(at..).unwrap_or_default() {
+        units -= usize::from(c & 0xC0 == 0x80);
+        units += usize::from(c >= 0xF0);
+    }
+    u32::try_from(units).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +115,20 @@ mod tests {
         assert!(load(b"12345678", 0).is_some());
     }
 
+    #[test]
+    fn utf16_length_counts_code_units() {
+        for s in [
+            "",
+            "abc",
+            "héllo wörld, long enough",
+            "三把我把街导",
+            "𝄞 and 😀😀",
+            "a€𝄞b€𝄞c€𝄞d€𝄞",
+        ] {
+            assert_eq!(utf16_len(s) as usize, s.encode_utf16().count(), "{s}");
+        }
+    }
+
     proptest! {
         #[test]
         fn line_end_agrees_with_memchr(bytes in proptest::collection::vec(
@@ -96,6 +137,11 @@ mod tests {
                 let rest = &bytes[start..];
                 prop_assert_eq!(find_line_end(rest), memchr::memchr2(b'\r', b'\n', rest));
             }
+        }
+
+        #[test]
+        fn utf16_len_agrees_with_encode_utf16(s in "\\PC{0,40}") {
+            prop_assert_eq!(utf16_len(&s) as usize, s.encode_utf16().count());
         }
     }
 }

@@ -15,6 +15,7 @@
 use crate::core::error::Error;
 use crate::core::events::{self, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart};
 use crate::core::sse::{SseConfig, SseDecoder};
+use crate::core::swar;
 
 /// Row kinds (the low three bits of a row's first number).
 pub mod kind {
@@ -113,7 +114,7 @@ impl Batch {
     /// Appends a row whose string is already at the end of `text`, from
     /// byte `from`.
     fn close_row(&mut self, flags: u32, from: usize) {
-        let units = self.text.get(from..).map_or(0, utf16_len);
+        let units = self.text.get(from..).map_or(0, swar::utf16_len);
         self.table.push(flags);
         self.table.push(units);
     }
@@ -182,36 +183,6 @@ impl<'a> EventSink<'a> for Batch {
             }
         }
     }
-}
-
-/// The length of `s` in UTF-16 code units: one per character, two for those
-/// outside the Basic Multilingual Plane. Counted eight bytes at a time
-/// (wasm has no SIMD here): every byte counts one, minus each continuation
-/// byte (`10xxxxxx`), plus each 4-byte lead (`11110xxx`).
-pub fn utf16_len(s: &str) -> u32 {
-    use crate::core::swar::HIGHS;
-    let b = s.as_bytes();
-    let mut units = b.len();
-    let mut words = b.chunks_exact(8);
-    for w in &mut words {
-        let Ok(w) = <[u8; 8]>::try_from(w) else {
-            break;
-        };
-        let w = u64::from_le_bytes(w);
-        if w & HIGHS == 0 {
-            continue; // all ASCII
-        }
-        // Bit 7 of each byte: set for a continuation byte, for a 4-byte lead.
-        let cont = w & !(w << 1) & HIGHS;
-        let four = w & (w << 1) & (w << 2) & (w << 3) & !(w << 4) & HIGHS;
-        units -= cont.count_ones() as usize;
-        units += four.count_ones() as usize;
-    }
-    for &c in words.remainder() {
-        units -= usize::from(c & 0xC0 == 0x80);
-        units += usize::from(c >= 0xF0);
-    }
-    u32::try_from(units).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -381,19 +352,5 @@ mod tests {
         assert_eq!(skipped, vec![(kind::TEXT, false, "ok".into())]);
         assert_eq!(broken.len(), 1);
         assert_eq!(broken[0].0, kind::INVALID);
-    }
-
-    #[test]
-    fn utf16_length_counts_code_units() {
-        for s in [
-            "",
-            "abc",
-            "héllo wörld, long enough",
-            "三把我把街导",
-            "𝄞 and 😀😀",
-            "a€𝄞b€𝄞c€𝄞d€𝄞",
-        ] {
-            assert_eq!(utf16_len(s) as usize, s.encode_utf16().count(), "{s}");
-        }
     }
 }

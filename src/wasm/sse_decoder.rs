@@ -29,6 +29,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::error::Error;
 use crate::core::sse::{SseConfig, SseDecoder as CoreDecoder, SseItemRef};
+use crate::core::swar;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -173,7 +174,7 @@ impl SseDecoder {
     #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
     pub fn push(&mut self, chunk: &Uint8Array) -> Result<Array, JsValue> {
         // One copy into wasm memory; the buffer is reused across pushes.
-        self.bytes.clear();
+        // Resizing (not clearing first) zero-fills only when it grows.
         self.bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut self.bytes);
 
@@ -247,15 +248,15 @@ fn pack_event(text: &mut String, table: &mut Vec<u32>, event: crate::core::sse::
     let mut type_len = 0;
     if event.event_type != "message" {
         flags |= HAS_TYPE;
-        type_len = utf16_len(event.event_type);
+        type_len = swar::utf16_len(event.event_type);
         text.push_str(event.event_type);
     }
-    let data_len = utf16_len(event.data);
+    let data_len = swar::utf16_len(event.data);
     text.push_str(event.data);
     let mut id_len = 0;
     if let Some(id) = event.id {
         flags |= HAS_ID;
-        id_len = utf16_len(id);
+        id_len = swar::utf16_len(id);
         text.push_str(id);
     }
     let mut retry = 0;
@@ -265,18 +266,6 @@ fn pack_event(text: &mut String, table: &mut Vec<u32>, event: crate::core::sse::
     }
     table.extend_from_slice(&[flags, type_len, data_len, id_len, retry]);
     debug_assert_eq!(table.len() % ROW, 0);
-}
-
-/// The length of `s` in UTF-16 code units: one per character, two for those
-/// outside the Basic Multilingual Plane (4-byte UTF-8 sequences). Counted
-/// over bytes so the loop vectorises; strings here are under 4 GiB (wasm32),
-/// so the count fits in `u32`.
-fn utf16_len(s: &str) -> u32 {
-    let units: usize = s
-        .bytes()
-        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
-        .sum();
-    units as u32
 }
 
 /// A JS `Error` carrying the error's `kind` and `recovery` (and `code` /
