@@ -16,16 +16,3 @@ wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-
 # The named build also runs: same glue, names kept (for CPU profiles).
 cp "$out/named.wasm" "$out/nemo_video_bg.wasm"
 echo "bench: named wasm in $out/named.wasm ($(wc -c <"$out/named.wasm") B with the name section)"
-
-# A variant that is NOT shipped: the same code at opt-level 3 (wasm-opt -O3),
-# to show what the size-first profile costs the decode path.
-if [ "${NEMO_BENCH_O3:-1}" = 1 ]; then
-  CARGO_TARGET_DIR=target/bench-o3w CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_STRIP=false \
-    cargo build --quiet --release --lib --target wasm32-unknown-unknown
-  o3=target/bench-o3pkg
-  rm -rf "$o3"
-  wasm-bindgen --target web --out-dir "$o3" --out-name nemo_video target/bench-o3w/wasm32-unknown-unknown/release/nemo_video.wasm
-  wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    "$o3/nemo_video_bg.wasm" -o "$o3/nemo_video_bg.wasm"
-  echo "bench: opt-level 3 variant in $o3 ($(wc -c <"$o3/nemo_video_bg.wasm") B, not shipped)"
-fi
