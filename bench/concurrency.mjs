@@ -3,8 +3,8 @@
 // For each N, a fresh emulator (`--speed 1`: a help reply streams ~15 text
 // deltas over 3–4 s, so the turns really overlap). Each round gives every turn
 // its own client id, token and session (made before the clock starts), then
-// opens the N turns at once from this one Node process: raw fetch to
-// /run_sse, reading each body to its end. This measures the emulator, not our
+// opens the N turns at once from this one Node process, each on its own new
+// TCP connection (node:http, no pooling), and reads each body to its end. This measures the emulator, not our
 // client, so there is no SSE library here: frames are split on "\n\n" and
 // only the last `data:` is parsed. A turn counts as completed when its stream
 // ends normally and its last event is the complete (non-partial) text.
@@ -20,6 +20,7 @@
 //   allocator settling).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { ROOT, SMOKE, arg, emit, now, quantile, skillHeaders, startEmulator, stats, stopEmulator } from './lib/common.mjs';
 
@@ -29,6 +30,7 @@ const SPEED = arg('speed', SMOKE ? '10' : '1');
 const PROMPT = 'hello'; // free: the scripted help reply
 const EMU = 'bench-concurrency';
 const SETUP_PARALLEL = 16;
+const SKILL = skillHeaders(); // read pkg/package.json once
 
 const emuPid = () => Number(readFileSync(join(ROOT, '.emulator', EMU, 'pid'), 'utf8').trim());
 function rssBytes(pid) {
@@ -68,10 +70,9 @@ async function mapLimit(n, limit, fn) {
 /** A client id, its token and a fresh session. */
 async function client(base) {
   const clientId = randomUUID();
-  const skill = skillHeaders();
-  const t = await (await fetch(`${base}/api/auth/anonymous-token`, { method: 'POST', headers: { 'X-Client-Id': clientId, ...skill } })).json();
+  const t = await (await fetch(`${base}/api/auth/anonymous-token`, { method: 'POST', headers: { 'X-Client-Id': clientId, ...SKILL } })).json();
   if (t.code !== 0) throw new Error(`token: ${JSON.stringify(t)}`);
-  const headers = { Authorization: `Bearer ${t.data.token}`, ...skill };
+  const headers = { Authorization: `Bearer ${t.data.token}`, ...SKILL };
   const s = await (
     await fetch(`${base}/api/tasks/me/with-session/nemo_agent`, {
       method: 'POST',
@@ -83,46 +84,70 @@ async function client(base) {
   return { headers, sessionId: s.data.session_id };
 }
 
-/** One live turn over raw fetch; resolves to its outcome (never rejects). */
-async function turn(base, c, t0) {
+/**
+ * One live turn on its own fresh TCP connection (node:http, `agent: false`),
+ * as N separate clients would open it. (fetch would pool the connections and
+ * reuse the previous round's idle ones, so only round 1 would connect.)
+ * Resolves to its outcome; never rejects.
+ */
+function turn(base, c, t0) {
   const r = { ok: false, events: 0, bytes: 0, headersMs: NaN, endMs: NaN, error: null };
-  try {
-    const res = await fetch(`${base}/run_sse`, {
-      method: 'POST',
-      headers: { ...c.headers, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-      body: JSON.stringify({ app_name: 'nemo_agent', user_id: 'me', session_id: c.sessionId, new_message: { parts: [{ text: PROMPT }] } }),
-    });
-    r.headersMs = now() - t0;
-    if (res.status !== 200 || !(res.headers.get('content-type') || '').startsWith('text/event-stream')) {
-      r.error = `HTTP ${res.status} ${(await res.text()).slice(0, 80)}`;
-      return r;
-    }
-    const td = new TextDecoder();
-    let buf = '';
-    let last = null;
-    for await (const chunk of res.body) {
-      r.bytes += chunk.byteLength;
-      buf += td.decode(chunk, { stream: true });
-      let k;
-      while ((k = buf.indexOf('\n\n')) >= 0) {
-        const frame = buf.slice(0, k);
-        buf = buf.slice(k + 2);
-        for (const line of frame.split('\n')) {
-          if (line.startsWith('data:') && line.length > 5) {
-            r.events++;
-            last = line.slice(5).trimStart();
+  const body = JSON.stringify({ app_name: 'nemo_agent', user_id: 'me', session_id: c.sessionId, new_message: { parts: [{ text: PROMPT }] } });
+  return new Promise((resolve) => {
+    const fail = (e) => {
+      if (!r.error) r.error = `${e.code || e.name}: ${e.message}`.slice(0, 120);
+      resolve(r);
+    };
+    const req = http.request(
+      `${base}/run_sse`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { ...c.headers, 'Content-Type': 'application/json', Accept: 'text/event-stream', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        r.headersMs = now() - t0;
+        const sse = (res.headers['content-type'] || '').startsWith('text/event-stream');
+        if (res.statusCode !== 200 || !sse) r.error = `HTTP ${res.statusCode}${sse ? '' : ` ${res.headers['content-type']}`}`;
+        res.setEncoding('utf8');
+        let buf = '';
+        let last = null;
+        res.on('data', (chunk) => {
+          r.bytes += Buffer.byteLength(chunk);
+          buf += chunk;
+          let k;
+          while ((k = buf.indexOf('\n\n')) >= 0) {
+            const frame = buf.slice(0, k);
+            buf = buf.slice(k + 2);
+            for (const line of frame.split('\n')) {
+              if (line.startsWith('data:') && line.length > 5) {
+                r.events++;
+                last = line.slice(5).trimStart();
+              }
+            }
           }
-        }
-      }
-    }
-    r.endMs = now() - t0;
-    const ev = last && JSON.parse(last);
-    r.ok = Boolean(ev && !ev.error && ev.partial !== true && ev.content?.parts?.some((p) => typeof p.text === 'string' && !p.thought));
-    if (!r.ok) r.error = `stream ended on ${last ? last.slice(0, 80) : 'no event'}`;
-  } catch (e) {
-    r.error = `${e.name}: ${e.cause?.code || e.cause?.message || e.message}`;
-  }
-  return r;
+        });
+        res.on('error', fail);
+        res.on('aborted', () => fail(new Error('response aborted')));
+        res.on('end', () => {
+          r.endMs = now() - t0;
+          if (!r.error) {
+            let ev = null;
+            try {
+              ev = last && JSON.parse(last);
+            } catch {
+              // reported below
+            }
+            r.ok = Boolean(ev && !ev.error && ev.partial !== true && ev.content?.parts?.some((p) => typeof p.text === 'string' && !p.thought));
+            if (!r.ok) r.error = `stream ended on ${last ? last.slice(0, 80) : 'no event'}`;
+          }
+          resolve(r);
+        });
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
 }
 
 /** The largest number of [start, end) intervals open at once. */
