@@ -1,5 +1,6 @@
 // Figure 7: the emulator under N concurrent SSE turns on loopback.
-//   node bench/concurrency.mjs [--smoke] [--n 100,300,600,1200] [--rounds 3] [--speed 1]
+//   node bench/concurrency.mjs [--smoke] [--n 100,300,600,1200] [--rounds 4] [--speed 1]
+//                              [--phases kept,cleared]   (run.mjs renders both)
 // For each N, a fresh emulator (`--speed 1`: a help reply streams ~15 text
 // deltas over 3–4 s, so the turns really overlap). Each round gives every turn
 // its own client id, token and session (made before the clock starts), then
@@ -25,10 +26,11 @@ import { join } from 'node:path';
 import { ROOT, SMOKE, arg, emit, now, quantile, skillHeaders, startEmulator, stats, stopEmulator } from './lib/common.mjs';
 
 const NS = arg('n', SMOKE ? '5' : '100,300,600,1200').split(',').map(Number);
-const ROUNDS = Number(arg('rounds', SMOKE ? 2 : 3));
+const ROUNDS = Number(arg('rounds', SMOKE ? 2 : 4));
 const SPEED = arg('speed', SMOKE ? '10' : '1');
 const PROMPT = 'hello'; // free: the scripted help reply
 const EMU = 'bench-concurrency';
+const PHASES = arg('phases', 'kept,cleared').split(',');
 const SETUP_PARALLEL = 16;
 const SKILL = skillHeaders(); // read pkg/package.json once
 
@@ -250,9 +252,9 @@ const results = [];
 for (const N of NS) {
   // State kept between rounds (how the emulator runs), then a reset before
   // every round: what is left then is not the sessions and turns it keeps.
-  const kept = await phase(N, false);
-  const cleared = await phase(N, true);
-  const all = [...kept.rounds, ...cleared.rounds];
+  const kept = PHASES.includes('kept') ? await phase(N, false) : null;
+  const cleared = PHASES.includes('cleared') ? await phase(N, true) : null;
+  const all = [...(kept?.rounds ?? []), ...(cleared?.rounds ?? [])];
   results.push({
     n: N,
     completed: stats(all.map((r) => r.completed)),
