@@ -178,7 +178,7 @@ async function phase(N, reset) {
         await r.arrayBuffer();
       }
       const clients = await mapLimit(N, SETUP_PARALLEL, () => client(base));
-      await sleep(200);
+      await sleep(SMOKE ? 50 : 200);
       const rssBefore = rssBytes(pid);
       const cpuBefore = cpuSecs(pid);
       const clientCpuBefore = process.cpuUsage();
@@ -195,7 +195,7 @@ async function phase(N, reset) {
       const cpu = cpuSecs(pid) - cpuBefore;
       const cc = process.cpuUsage(clientCpuBefore);
       const overflows = listenOverflows() - overflowsBefore;
-      await sleep(500); // let the emulator drop the closed connections
+      await sleep(SMOKE ? 100 : 500); // let the emulator drop the closed connections
       const rssAfter = rssBytes(pid);
       const g = (await (await fetch(`${base}/__emulator/stats`)).json()).global;
       const ok = outs.filter((o) => o.ok);
