@@ -4,7 +4,8 @@
 //   node bench/run.mjs            the full run (several minutes)
 //   node bench/run.mjs --smoke    tiny inputs, to check the harness works;
 //                                 writes to target/bench-smoke/, asserts no time
-//   --only decode,e2e,...         a subset (writes to target/bench-partial/)
+//   --only decode,e2e,...         a subset (sections: decode e2e upload size
+//                                 coldstart concurrency) (writes to target/bench-partial/)
 //   --render                      rewrite BENCHMARKS.md from BENCHMARKS.json
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -102,6 +103,7 @@ if (want('e2e')) results.e2e = await section('end to end + credits() (emulator)'
 if (want('upload')) results.upload = await section('upload (Node, curl, Chromium)', 'upload.mjs');
 if (want('size')) results.size = await section('size', 'size.mjs');
 if (want('coldstart')) results.coldstart = await section('cold start (Node, Chromium)', 'coldstart.mjs');
+if (want('concurrency')) results.concurrency = await section('concurrent SSE turns (emulator)', 'concurrency.mjs');
 machine.loadAfter = os.loadavg().map((x) => +x.toFixed(2));
 
 writeFileSync(join(outDir, 'BENCHMARKS.json'), `${JSON.stringify({ machine, results }, null, 1)}\n`);
@@ -263,6 +265,25 @@ function render(m, r) {
     L.push('|---|---|---|---|---|');
     L.push(`| Node (${c.node.totalMs.n} runs) | ${mmm(c.node.importMs, 2)} | ${mmm(c.node.instantiateMs, 2)} | ${mmm(c.node.constructMs, 2)} | ${mmm(c.node.totalMs, 2)} |`);
     if (c.chromium) L.push(`| Chromium (${c.chromium.totalMs.n} runs) | ${mmm(c.chromium.importMs, 1)} | ${mmm(c.chromium.instantiateMs, 1)} | ${mmm(c.chromium.constructMs, 1)} | ${mmm(c.chromium.totalMs, 1)} |`);
+    L.push('');
+  }
+
+  const k = r.concurrency;
+  if (k && !k.error && k.results.length) {
+    const R = k.rounds;
+    const idle = Math.min(...k.results.map((x) => x.kept.rssStart));
+    const after = (ph) => ph.rounds.map((x) => MiB(x.rssAfter)).join(' → ');
+    L.push('## 7. Emulator: concurrent SSE turns on loopback');
+    L.push('');
+    L.push(`Emulator (\`nemo-emulator\`) at \`--speed ${k.speed}\`, prompt "${k.prompt}" (the free scripted help reply: ${k.results[0].kept.rounds[0].events / k.results[0].n} events over about ${f(k.results[0].turnMs.median / 1000, 1)} s, so all N turns overlap). One Node process opens N turns at once, each on its own new TCP connection (\`node:http\`, no pooling; each with its own client id, token and session, made before the clock starts), and reads every body to its end; a turn is completed when its stream ends on the complete text. Each N runs ${R} rounds on a fresh emulator that keeps its state, then ${R} rounds on a fresh emulator reset (\`POST /__emulator/reset\`) before each round; wall and events/s are min / median / max over all ${2 * R} rounds, time to headers the median of the rounds' medians and the largest of any round. RSS is the emulator's \`VmRSS\`, sampled every 20 ms (${MiB(idle)} MiB idle); "after" is read once the round's streams have closed. Budget: ≥ 300 concurrent turns, with flat memory.`);
+    L.push('');
+    L.push(`| N turns at once | completed / failed (${2 * R} rounds) | wall (s) | events/s | time to response headers (ms): median, max | peak RSS (MiB) | RSS after each round, state kept (MiB) | retained per turn, state kept (KB) | RSS after each round, reset before each (MiB) | listen-queue overflows (system-wide counter, all rounds) |`);
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const x of k.results) {
+      const done = x.completed.runs.reduce((a, b) => a + b, 0);
+      const peak = Math.max(x.kept.rssPeak, x.cleared.rssPeak);
+      L.push(`| ${x.n} | ${done} / ${x.failed} | ${mmm(x.wallMs, 2, 1 / 1000)} | ${mmm(x.eventsPerSec, 0)} | ${f(x.headersMs.median, 0)}, ${f(x.headersMaxMs.max, 0)} | ${MiB(peak)} | ${after(x.kept)} | ${f(x.kept.rssGrowthPerTurn / 1024, 1)} | ${after(x.cleared)} | ${x.listenOverflows.runs.reduce((a, b) => a + b, 0)} |`);
+    }
     L.push('');
   }
 
