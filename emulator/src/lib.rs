@@ -221,10 +221,41 @@ impl Server {
     }
 }
 
+/// Connections the kernel may queue before `accept`. Tokio's default (128)
+/// overflows when hundreds of clients connect at once (a burst of concurrent
+/// turns); the kernel then drops handshakes and each client waits a 1 s SYN
+/// retry. Linux caps this at `net.core.somaxconn` (4096 by default).
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the first address `host` resolves to, with [`LISTEN_BACKLOG`].
+async fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    let mut last_err = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // As `TcpListener::bind` does: a restarted emulator can reuse its port
+        // while old connections sit in TIME_WAIT.
+        socket.set_reuseaddr(true)?;
+        match socket.bind(addr) {
+            Ok(()) => return socket.listen(LISTEN_BACKLOG),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "the host resolved to no address",
+        )
+    }))
+}
+
 /// Binds `config.host:config.port` and serves in the background.
 pub async fn start(config: Config) -> std::io::Result<Server> {
     let state = AppState::new(config.clone())?;
-    let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+    let listener = bind(&config.host, config.port).await?;
     let addr = listener.local_addr()?;
     // Without TCP_NODELAY a small SSE write after the headers waits ~40 ms
     // for the client's delayed ACK (Nagle): events must arrive as written.

@@ -5,7 +5,7 @@ use std::{
     net::IpAddr,
     path::PathBuf,
     sync::{Arc, Mutex, MutexGuard, RwLock},
-    time::{Instant, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use serde::Serialize;
@@ -304,6 +304,8 @@ pub struct Store {
     pub claims: HashMap<String, (String, String, SystemTime)>,
     pub session_stats: BTreeMap<String, SessionStats>,
     pub global: GlobalStats,
+    /// When `prune_turns` may scan again (`None`: now).
+    next_prune: Option<Instant>,
 }
 
 impl Store {
@@ -343,11 +345,21 @@ impl Store {
     }
 
     /// Drops finished turns beyond a bound so long-running emulators do not grow forever.
+    /// Called for every new turn under the store lock, so the scan (all turns) runs at
+    /// most once every `PRUNE_EVERY`: otherwise, with 5,000 recent turns and none old
+    /// enough to drop, every new turn would scan them all and remove nothing.
     pub fn prune_turns(&mut self) {
+        const PRUNE_EVERY: Duration = Duration::from_secs(10);
         if self.turns.len() < 5_000 {
             return;
         }
-        let cutoff = Instant::now() - crate::agent::turn::KEEP_FINISHED;
-        self.turns.retain(|_, t| !t.is_done() || t.created > cutoff);
+        let now = Instant::now();
+        if self.next_prune.is_some_and(|at| now < at) {
+            return;
+        }
+        self.next_prune = Some(now + PRUNE_EVERY);
+        let cutoff = now.checked_sub(crate::agent::turn::KEEP_FINISHED);
+        self.turns
+            .retain(|_, t| !t.is_done() || cutoff.is_none_or(|c| t.created > c));
     }
 }
