@@ -460,7 +460,10 @@ fn num(v: &Value<'_>, key: &str) -> Option<f64> {
     let x = v.get(key)?;
     // Some deployments send numbers as strings.
     x.as_f64()
-        .or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
+        .or_else(|| {
+            x.as_str()
+                .and_then(|s| crate::core::number::parse_f64(s.trim()))
+        })
         // "NaN", "inf" or 1e999 are not amounts: treat them as missing.
         .filter(|v: &f64| v.is_finite())
 }
@@ -751,10 +754,11 @@ pub fn normalize_base_url(url: &str) -> Result<String> {
     // inside the URL were accepted, and trailing ones made the result change
     // when normalised again.
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid_input(format!(
-            "baseUrl must not contain spaces or control characters, got \"{}\"",
-            url.chars().take(60).collect::<String>().escape_debug()
-        )));
+        let mut msg = String::from("baseUrl must not contain spaces or control characters, got \"");
+        let shown: String = url.chars().take(60).collect();
+        crate::core::text::push_escaped(&shown, &mut msg);
+        msg.push('"');
+        return Err(Error::invalid_input(msg));
     }
     let origin = origin_of(url).ok_or_else(|| {
         Error::invalid_input(format!(

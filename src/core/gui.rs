@@ -403,7 +403,9 @@ fn strip_suffix_word<'a>(s: &'a str, word: &str) -> Option<&'a str> {
 }
 
 fn is_subordinate(clause: &str) -> bool {
-    let lower = clause.trim().to_lowercase();
+    // Every prefix is ASCII or Chinese, so ASCII lower case matches the
+    // same clauses as Unicode lower case, without its tables.
+    let lower = clause.trim().to_ascii_lowercase();
     const EN: &[&str] = &[
         "to ",
         "once ",
@@ -659,7 +661,9 @@ fn button_action(clause: &str, rest: &[Word]) -> GuiAction {
 
 /// "drag the music clip to 5 s" → "Move the music clip to 5 s".
 fn rewrite_drag_en(instruction: &str) -> String {
-    let lower = instruction.to_lowercase();
+    // ASCII lower case keeps byte offsets, so `from.len()` indexes
+    // `instruction` too.
+    let lower = instruction.to_ascii_lowercase();
     let replaced = [
         ("drag-and-drop ", "move "),
         ("drag and drop ", "move "),
@@ -676,12 +680,17 @@ fn rewrite_drag_en(instruction: &str) -> String {
     capitalise(replaced.trim())
 }
 
+/// Upper-cases the first letter. The text starts with a drag verb
+/// (ASCII or full-width) or its replacement, which is all that
+/// [`crate::core::text::upper`] needs to handle.
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let mut out = String::with_capacity(s.len());
+    if let Some(first) = chars.next() {
+        out.push(crate::core::text::upper(first));
+        out.push_str(chars.as_str());
     }
+    out
 }
 
 fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {

@@ -255,8 +255,11 @@ pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{3005}')
 }
 
+/// Every keyword is ASCII or Chinese, so ASCII lower case (plus the two
+/// capitals that lower to ASCII) matches exactly what Unicode lower case
+/// matched, without its tables (see [`crate::core::text::lower_for_match`]).
 fn lower(c: char) -> char {
-    c.to_lowercase().next().unwrap_or(c)
+    crate::core::text::lower_for_match(c)
 }
 
 /// The Chinese words segmentation knows (with [`CJK_FILLER`]). Longest
@@ -844,7 +847,7 @@ fn number(word: &str) -> Option<f64> {
     if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
-    word.parse::<f64>().ok().filter(|n| n.is_finite())
+    crate::core::number::parse_f64(word).filter(|n| n.is_finite())
 }
 
 fn ratio_of(w: f64, h: f64) -> Option<AspectRatio> {
@@ -961,7 +964,9 @@ fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
     let rest = rest.split(". ").next().unwrap_or(rest);
     let trimmed =
         rest.trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '：' | '-' | '—' | '.'));
-    let lower_rest = trimmed.to_lowercase();
+    // ASCII lower case keeps byte offsets, so `l.len()` below indexes
+    // `trimmed` too; every linker is ASCII or Chinese.
+    let lower_rest = trimmed.to_ascii_lowercase();
     const LINKERS: &[&str] = &[
         "that says ",
         "which says ",

@@ -214,7 +214,7 @@ impl<'a> Value<'a> {
     /// The number as `f64`, if this is a number.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
-            Value::Number(n) => n.parse().ok(),
+            Value::Number(n) => crate::core::number::parse_f64(n),
             _ => None,
         }
     }
@@ -223,7 +223,7 @@ impl<'a> Value<'a> {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.parse().ok().or_else(|| {
-                let f: f64 = n.parse().ok()?;
+                let f = crate::core::number::parse_f64(n)?;
                 (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
             }),
             _ => None,

@@ -663,10 +663,10 @@ pub fn check_url(url: &str) -> Result<(), Error> {
         )));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid_input(format!(
-            "The URL \"{}\" contains spaces or invisible characters; remove them first.",
-            shown.escape_debug()
-        )));
+        let mut msg = String::from("The URL \"");
+        crate::core::text::push_escaped(&shown, &mut msg);
+        msg.push_str("\" contains spaces or invisible characters; remove them first.");
+        return Err(Error::invalid_input(msg));
     }
     let Some((scheme, rest)) = url.split_once("://") else {
         let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {

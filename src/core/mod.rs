@@ -12,8 +12,10 @@ pub mod gui;
 pub mod intent;
 pub mod json;
 pub mod media;
+pub mod number;
 pub mod policy;
 pub mod sse;
 #[cfg(any(test, feature = "spec-oracle"))]
 pub mod sse_reference;
+pub mod text;
 pub mod timeline;

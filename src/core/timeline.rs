@@ -367,7 +367,7 @@ fn str_of(v: Option<&Value<'_>>) -> Option<String> {
 fn num_of(v: Option<&Value<'_>>) -> Option<f64> {
     let n = match v? {
         Value::Number(_) => v?.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::String(s) => crate::core::number::parse_f64(s.trim()),
         _ => None,
     }?;
     n.is_finite().then_some(n)
@@ -845,7 +845,8 @@ pub fn summarize_changes(changes: &[Change]) -> String {
         if i == 0 {
             let mut chars = d.chars();
             if let Some(first) = chars.next() {
-                out.extend(first.to_uppercase());
+                // Every description starts with a fixed ASCII word.
+                out.push(first.to_ascii_uppercase());
                 out.push_str(chars.as_str());
             }
         } else {
