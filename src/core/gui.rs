@@ -28,6 +28,7 @@
 //! phrase to append ("Say \"export\" to download it.").
 
 use crate::core::intent::{fold_char, is_cjk};
+use crate::core::text::is_word_char;
 
 /// What the stripped GUI instruction asked for, to be done through the API.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -396,9 +397,8 @@ fn strip_suffix_word<'a>(s: &'a str, word: &str) -> Option<&'a str> {
     }
     let head = &s[..cut];
     // English words must stand alone; Chinese has no spaces.
-    let ok = word.chars().all(is_cjk)
-        || head.is_empty()
-        || head.ends_with(|c: char| !c.is_alphanumeric());
+    let ok =
+        word.chars().all(is_cjk) || head.is_empty() || head.ends_with(|c: char| !is_word_char(c));
     ok.then_some(head)
 }
 
@@ -440,7 +440,7 @@ fn words(clause: &str) -> Vec<Word> {
     let mut start = None;
     for (i, c) in clause.char_indices() {
         let c = fold_char(c);
-        let part = (c.is_alphanumeric() && !is_cjk(c)) || c == '\'' || c == '-';
+        let part = (is_word_char(c) && !is_cjk(c)) || c == '\'' || c == '-';
         match (part, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
@@ -960,6 +960,17 @@ mod tests {
             cases.len(),
             failures.join("\n")
         );
+    }
+
+    /// Capitalising a rewritten drag instruction, ASCII or full-width.
+    #[test]
+    fn drag_edits_are_capitalised() {
+        let t = translate("Drag the music to 5 s.");
+        assert_eq!(t.actions, vec![SendEdit("Move the music to 5 s".into())]);
+        let t = translate("You can ｄｒａｇ");
+        assert_eq!(t.actions, vec![SendEdit("Ｄｒａｇ".into())]);
+        let t = translate("Then drop");
+        assert_eq!(t.actions, vec![SendEdit("Drop".into())]);
     }
 
     #[test]

@@ -35,6 +35,8 @@
 //! attach a photo and say what to do with it. A lone command next to a file
 //! is rare and ambiguous, and the agent can still act on it.
 
+use crate::core::text::is_word_char;
+
 /// Where a message goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Intent {
@@ -379,17 +381,17 @@ fn tokenize(text: &str) -> Vec<Token> {
                 end: end_of(i + longest),
             });
             i += longest;
-        } else if c.is_alphanumeric() {
+        } else if is_word_char(c) {
             let mut j = i + 1;
             let mut word = String::new();
             word.push(lower(c));
             while let Some(&(_, d)) = chars.get(j) {
                 let next_alnum = chars
                     .get(j + 1)
-                    .is_some_and(|&(_, n)| n.is_alphanumeric() && !is_cjk(n));
+                    .is_some_and(|&(_, n)| is_word_char(n) && !is_cjk(n));
                 let joins = match d {
                     _ if is_cjk(d) => false,
-                    _ if d.is_alphanumeric() => true,
+                    _ if is_word_char(d) => true,
                     '\'' | '-' => next_alnum,
                     '.' => {
                         word.ends_with(|p: char| p.is_ascii_digit())
@@ -1025,12 +1027,7 @@ fn quoted_text(text: &str) -> Option<String> {
     PAIRS.iter().find_map(|&(open, close)| {
         let start = text.find(open)? + open.len_utf8();
         // A single quote only opens a quote at a word start, not in "it's".
-        if open == '\''
-            && text[..start - 1]
-                .chars()
-                .last()
-                .is_some_and(char::is_alphanumeric)
-        {
+        if open == '\'' && text[..start - 1].chars().last().is_some_and(is_word_char) {
             return None;
         }
         let len = text[start..].find(close)?;
@@ -1215,6 +1212,31 @@ mod tests {
         chat(TextOverlay {
             text: Some(text.to_string()),
         })
+    }
+
+    /// The non-ASCII cases that used to rest on `std`'s Unicode tables
+    /// (lower case, `is_alphanumeric`) and are now handled by hand.
+    #[test]
+    fn non_ascii_letters_and_symbols() {
+        let cases: Vec<(&str, Intent)> = vec![
+            // İ lowers to i, as with Unicode lower case.
+            ("CREDİTS", Intent::Credits),
+            // Emoji, typographic and CJK punctuation are not words.
+            ("export 🎉", Intent::Export),
+            ("export…", Intent::Export),
+            ("“export”", Intent::Export),
+            ("【导出】", Intent::Export),
+            ("导出。", Intent::Export),
+            ("make it 9 × 16", chat(AspectRatio(Portrait))),
+            // Accented and other letters are part of the word.
+            ("exporté", chat(Edit)),
+            ("ÉXPORT", chat(Edit)),
+            ("export ça", chat(Edit)),
+            ("export ¹", chat(Edit)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(route(text, false), want, "{text}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Small text helpers that stand in for the Unicode-table-backed parts of
-//! `std` (`char::to_lowercase`, `to_uppercase`, `str::escape_debug`).
+//! `std` (`char::to_lowercase`, `to_uppercase`, `is_alphanumeric`,
+//! `str::escape_debug`).
 //!
 //! Why: those functions pull about 30 KB of Unicode case and printability
 //! tables into the wasm build, yet every caller here only ever needs the
@@ -35,6 +36,77 @@ pub fn upper(c: char) -> char {
         '\u{FF41}'..='\u{FF5A}' => char::from_u32(c as u32 - 0x20).unwrap_or(c),
         _ => c.to_ascii_uppercase(),
     }
+}
+
+/// Whether `c` belongs inside a word, for splitting text into words: the
+/// stand-in for `char::is_alphanumeric`, whose Unicode tables cost about
+/// 2.8 KB of wasm.
+///
+/// Exact for ASCII and for the blocks a router of English and Chinese text
+/// meets (Latin-1, general punctuation, arrows, mathematical and technical
+/// symbols, box drawing, shapes, dingbats, CJK and full-width punctuation,
+/// emoji): their punctuation and symbols split words, their letters and
+/// digits do not. Every other non-ASCII character counts as part of a
+/// word, so every letter and digit `std` knows is one (except U+0345 and a
+/// few letter-like emoji-plane symbols), while punctuation of other scripts
+/// (`।`, `،`) and unassigned code points are word characters here but not
+/// in `std`. That only matters next to an English or Chinese keyword in
+/// the same token, and it errs towards "a different word", i.e. towards
+/// chat rather than a command.
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    !(c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            // Latin-1 punctuation and symbols (not ª ² ³ µ ¹ º ¼ ½ ¾).
+            '\u{A0}'..='\u{A9}'
+                | '\u{AB}'..='\u{B1}'
+                | '\u{B4}'
+                | '\u{B6}'..='\u{B8}'
+                | '\u{BB}'
+                | '\u{BF}'
+                | '\u{D7}'
+                | '\u{F7}'
+                // Combining diacritical marks (not the combining letters).
+                | '\u{300}'..='\u{344}'
+                | '\u{346}'..='\u{362}'
+                // General punctuation; currency; combining marks for symbols.
+                | '\u{2000}'..='\u{206F}'
+                | '\u{20A0}'..='\u{20FF}'
+                // Arrows, mathematical operators, technical, control pictures,
+                // OCR.
+                | '\u{2190}'..='\u{245F}'
+                // Box drawing, blocks, shapes, symbols, dingbats (not the
+                // circled digits ❶–➓).
+                | '\u{2500}'..='\u{2775}'
+                | '\u{2794}'..='\u{2BFF}'
+                // Supplemental punctuation (not the vertical tilde, a letter).
+                | '\u{2E00}'..='\u{2E2E}'
+                | '\u{2E30}'..='\u{2E7F}'
+                // CJK punctuation (not 々 〆 〇, the Hangzhou numerals or the
+                // kana repeat marks).
+                | '\u{3000}'..='\u{3004}'
+                | '\u{3008}'..='\u{3020}'
+                | '\u{302A}'..='\u{3030}'
+                | '\u{3036}'..='\u{3037}'
+                | '\u{303D}'..='\u{303F}'
+                // Variation selectors, vertical forms, CJK compatibility and
+                // small forms.
+                | '\u{FE00}'..='\u{FE1F}'
+                | '\u{FE30}'..='\u{FE6F}'
+                // Full-width punctuation and symbols.
+                | '\u{FF00}'..='\u{FF0F}'
+                | '\u{FF1A}'..='\u{FF20}'
+                | '\u{FF3B}'..='\u{FF40}'
+                | '\u{FF5B}'..='\u{FF65}'
+                | '\u{FFE0}'..='\u{FFFF}'
+                // Emoji and other pictographs; tags.
+                | '\u{1F000}'..='\u{1FAFF}'
+                | '\u{E0000}'..='\u{E007F}'
+        ))
 }
 
 /// Appends `s` to `out` with the characters that make a pasted URL or name
@@ -124,6 +196,68 @@ mod tests {
         }
         assert_eq!(upper('ｄ'), 'Ｄ');
         assert_eq!(upper('é'), 'é');
+    }
+
+    #[test]
+    fn is_word_char_matches_std_where_it_says_it_does() {
+        let exact_blocks = [
+            0x0..=0x24F,
+            0x2000..=0x206F,
+            0x20A0..=0x20FF,
+            0x2190..=0x245F,
+            0x2500..=0x2BFF,
+            0x2E00..=0x2E7F,
+            0x3000..=0x303F,
+            0x4E00..=0x9FFF,
+            0xFF00..=0xFFEF,
+            0x1F300..=0x1F6FF,
+            0x1F900..=0x1F9FF,
+        ];
+        let mut wrong = Vec::new();
+        for block in exact_blocks {
+            for c in block.filter_map(char::from_u32) {
+                // Unassigned code points in these blocks are not listed
+                // one by one: std says no, we say "part of a word".
+                if !c.is_alphanumeric() && is_word_char(c) && is_unassigned_here(c) {
+                    continue;
+                }
+                if is_word_char(c) != c.is_alphanumeric() {
+                    wrong.push(c as u32);
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:X?}");
+        // Everywhere: every letter and digit is a word character.
+        let mut missed = Vec::new();
+        for c in all_chars() {
+            if c.is_alphanumeric() && !is_word_char(c) {
+                missed.push(c as u32);
+            }
+        }
+        assert!(
+            missed
+                .iter()
+                .all(|&u| u == 0x345 || (0x1F100..=0x1F1FF).contains(&u)),
+            "{missed:X?}"
+        );
+        // What the router relies on.
+        for c in [
+            '×', '·', '—', '…', '“', '。', '，', '、', '【', '🎉', '→', '\u{3000}',
+        ] {
+            assert!(!is_word_char(c), "{c}");
+        }
+        for c in ['é', 'ß', 'Ж', 'α', 'あ', 'カ', '한', '々', '²', '〇'] {
+            assert!(is_word_char(c), "{c}");
+        }
+    }
+
+    /// Code points in the exact blocks above that Unicode has not assigned
+    /// (as of the `std` this was written against).
+    fn is_unassigned_here(c: char) -> bool {
+        // A gap in std's alphanumeric tables that is also not punctuation
+        // or a symbol: approximated by "not printable" per `{:?}`.
+        let s = c.to_string();
+        s.escape_debug().to_string() != s && !c.is_control() && !c.is_whitespace()
     }
 
     fn escaped(s: &str) -> String {
