@@ -177,12 +177,11 @@ fn scaled(mantissa: u64, mut exp10: i64, truncated: bool) -> f64 {
         } else {
             // m·2^64 / p: at least 2^127 / 2^64, so the quotient keeps
             // more than 64 significant bits.
-            let wide = u128::from(m) << 64;
-            let (q, r) = (wide / u128::from(p), wide % u128::from(p));
+            let (q, r) = div_shifted(m, p);
             let z = q.leading_zeros();
             let top = q << z;
             m = (top >> 64) as u64;
-            inexact |= top as u64 != 0 || r != 0;
+            inexact |= top as u64 != 0 || r;
             exp -= z as i32;
             exp10 += i64::from(k);
         }
@@ -193,6 +192,27 @@ fn scaled(mantissa: u64, mut exp10: i64, truncated: bool) -> f64 {
     let v = (m | u64::from(inexact)) as f64;
     let half = exp / 2;
     v * pow2(half) * pow2(exp - half)
+}
+
+/// `(m·2^64 / p, whether there is a remainder)` for `p > 0`.
+///
+/// Long division with 64-bit operations: a 128-bit `/` would inline
+/// about 1.5 KB of `compiler_builtins` into the wasm.
+fn div_shifted(m: u64, p: u64) -> (u128, bool) {
+    let (hi, mut r) = (m / p, m % p);
+    let mut lo: u64 = 0;
+    for _ in 0..64 {
+        // r < p, so 2r < 2^65: the carry is the 65th bit.
+        let (twice, carry) = r.overflowing_add(r);
+        lo <<= 1;
+        if carry || twice >= p {
+            r = twice.wrapping_sub(p);
+            lo |= 1;
+        } else {
+            r = twice;
+        }
+    }
+    ((u128::from(hi) << 64) | u128::from(lo), r != 0)
 }
 
 /// `2^e` for `-1022 ≤ e ≤ 1023`, built from its bits.
