@@ -8,47 +8,166 @@
 /// `decimal(2.5, 3)` → `"2.5"`, `decimal(35.0, 1)` → `"35"`,
 /// `decimal(-0.04, 1)` → `"0"`. Non-finite values print as `"0"`.
 pub fn decimal(v: f64, max_decimals: u32) -> String {
+    let mut out = String::new();
     if !v.is_finite() {
-        return "0".into();
+        out.push('0');
+        return out;
     }
     let decimals = max_decimals.min(9);
     let scale = 10u64.pow(decimals);
     // Beyond 2^53 / scale the fraction is noise anyway: print the integer.
     let scaled = (v.abs() * scale as f64).round();
     if scaled >= 9.0e15 {
+        // Rounded and saturated to the `i128` range (what this printed
+        // when it went through `i128`'s `Display`, whose 128-bit division
+        // cost about 1.5 KB of wasm).
         let whole = v.round();
-        return itoa_i128(whole as i128);
+        if whole < 0.0 {
+            out.push('-');
+        }
+        push_whole(whole.abs(), whole < 0.0, &mut out);
+        return out;
     }
     let scaled = scaled as u64;
     let (whole, mut frac) = (scaled / scale, scaled % scale);
-    let mut out = String::new();
     if v < 0.0 && scaled != 0 {
         out.push('-');
     }
-    out.push_str(&whole.to_string());
+    push_digits(whole, 1, &mut out);
     if frac != 0 {
         let mut width = decimals as usize;
         while frac % 10 == 0 {
             frac /= 10;
             width -= 1;
         }
-        let digits = frac.to_string();
         out.push('.');
-        for _ in digits.len()..width {
-            out.push('0');
-        }
-        out.push_str(&digits);
+        push_digits(frac, width, &mut out);
     }
     out
 }
 
-fn itoa_i128(n: i128) -> String {
-    n.to_string()
+/// Appends the digits of `n`, zero-padded to at least `min_width`.
+pub fn push_digits(mut n: u64, min_width: usize, out: &mut String) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while n > 0 || buf.len() - i < min_width.min(buf.len()) {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends a whole, non-negative `x`, saturated at `i128::MAX` (or, when
+/// `negative`, at `i128::MIN`'s magnitude, 2^127).
+fn push_whole(x: f64, negative: bool, out: &mut String) {
+    const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+    const TWO_127: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
+    if x < TWO_64 {
+        push_digits(x as u64, 1, out);
+    } else if x >= TWO_127 {
+        out.push_str(if negative {
+            "170141183460469231731687303715884105728"
+        } else {
+            "170141183460469231731687303715884105727"
+        });
+    } else {
+        // 2^64 ≤ x < 2^127, an integer: exact as u128. Split it into
+        // 19-digit chunks with 64-bit long division.
+        const P: u64 = 10_000_000_000_000_000_000;
+        let n = x as u128;
+        let (q, low) = crate::core::number::div_wide((n >> 64) as u64, n as u64, P);
+        // q < 2^127 / 10^19 < 2^64.
+        let (high, mid) = (q / P, q % P);
+        if high > 0 {
+            push_digits(high, 1, out);
+            push_digits(mid, 19, out);
+        } else {
+            push_digits(mid, 1, out);
+        }
+        push_digits(low, 19, out);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::decimal;
+    use proptest::prelude::*;
+
+    /// What `decimal` did before it avoided `i128`'s `Display`.
+    fn reference(v: f64, max_decimals: u32) -> String {
+        if !v.is_finite() {
+            return "0".into();
+        }
+        let decimals = max_decimals.min(9);
+        let scale = 10u64.pow(decimals);
+        let scaled = (v.abs() * scale as f64).round();
+        if scaled >= 9.0e15 {
+            return (v.round() as i128).to_string();
+        }
+        let scaled = scaled as u64;
+        let (whole, mut frac) = (scaled / scale, scaled % scale);
+        let mut out = String::new();
+        if v < 0.0 && scaled != 0 {
+            out.push('-');
+        }
+        out.push_str(&whole.to_string());
+        if frac != 0 {
+            let mut width = decimals as usize;
+            while frac % 10 == 0 {
+                frac /= 10;
+                width -= 1;
+            }
+            let digits = frac.to_string();
+            out.push('.');
+            for _ in digits.len()..width {
+                out.push('0');
+            }
+            out.push_str(&digits);
+        }
+        out
+    }
+
+    #[test]
+    fn huge_values_print_like_i128() {
+        let two = |e: i32| 2f64.powi(e);
+        for v in [
+            9.0e15,
+            1e16,
+            1e19,
+            1.8446744073709552e19,
+            two(64),
+            two(64) + 4096.0,
+            1e20,
+            1.5e30,
+            1e38,
+            two(127) - two(74),
+            two(127),
+            1e300,
+            f64::MAX,
+        ] {
+            for x in [v, -v] {
+                for d in [0, 1, 9] {
+                    assert_eq!(decimal(x, d), reference(x, d), "decimal({x}, {d})");
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn same_as_before(bits in any::<u64>(), d in 0u32..12) {
+            let v = f64::from_bits(bits);
+            prop_assert_eq!(decimal(v, d), reference(v, d));
+        }
+
+        #[test]
+        fn same_as_before_for_everyday_values(v in -1.0e7f64..1.0e7, d in 0u32..12) {
+            prop_assert_eq!(decimal(v, d), reference(v, d));
+        }
+    }
 
     #[test]
     fn formats_like_people_write_numbers() {

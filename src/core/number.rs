@@ -195,24 +195,32 @@ fn scaled(mantissa: u64, mut exp10: i64, truncated: bool) -> f64 {
 }
 
 /// `(m·2^64 / p, whether there is a remainder)` for `p > 0`.
-///
-/// Long division with 64-bit operations: a 128-bit `/` would inline
-/// about 1.5 KB of `compiler_builtins` into the wasm.
 fn div_shifted(m: u64, p: u64) -> (u128, bool) {
-    let (hi, mut r) = (m / p, m % p);
-    let mut lo: u64 = 0;
+    let (lo, r) = div_wide(m % p, 0, p);
+    ((u128::from(m / p) << 64) | u128::from(lo), r != 0)
+}
+
+/// `(hi·2^64 + lo) / p` and the remainder, for `hi < p` (so the quotient
+/// fits in 64 bits). Bit-by-bit long division in 64-bit operations: a
+/// 128-bit `/` would inline about 1.5 KB of `compiler_builtins` into the
+/// wasm.
+pub(crate) fn div_wide(hi: u64, mut lo: u64, p: u64) -> (u64, u64) {
+    let mut r = hi;
+    let mut q: u64 = 0;
     for _ in 0..64 {
-        // r < p, so 2r < 2^65: the carry is the 65th bit.
+        // r < p, so 2r + 1 < 2^65: the carry is the 65th bit.
         let (twice, carry) = r.overflowing_add(r);
+        let twice = twice | (lo >> 63);
         lo <<= 1;
+        q <<= 1;
         if carry || twice >= p {
             r = twice.wrapping_sub(p);
-            lo |= 1;
+            q |= 1;
         } else {
             r = twice;
         }
     }
-    ((u128::from(hi) << 64) | u128::from(lo), r != 0)
+    (q, r)
 }
 
 /// `2^e` for `-1022 ≤ e ≤ 1023`, built from its bits.
