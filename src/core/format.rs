@@ -4,6 +4,8 @@
 //! of code and tables into the wasm build; every figure the client shows
 //! (credits, percentages, seconds, file sizes) needs at most a few decimals.
 
+use std::num::NonZeroU64;
+
 /// `v` with at most `max_decimals` decimals, trailing zeros removed:
 /// `decimal(2.5, 3)` → `"2.5"`, `decimal(35.0, 1)` → `"35"`,
 /// `decimal(-0.04, 1)` → `"0"`. Non-finite values print as `"0"`.
@@ -14,9 +16,10 @@ pub fn decimal(v: f64, max_decimals: u32) -> String {
         return out;
     }
     let decimals = max_decimals.min(9);
-    let scale = 10u64.pow(decimals);
+    // Never zero; the type says so, so no division-by-zero panic path.
+    let scale = NonZeroU64::new(10u64.pow(decimals)).unwrap_or(NonZeroU64::MIN);
     // Beyond 2^53 / scale the fraction is noise anyway: print the integer.
-    let scaled = (v.abs() * scale as f64).round();
+    let scaled = (v.abs() * scale.get() as f64).round();
     if scaled >= 9.0e15 {
         // Rounded and saturated to the `i128` range (what this printed
         // when it went through `i128`'s `Display`, whose 128-bit division
@@ -48,14 +51,18 @@ pub fn decimal(v: f64, max_decimals: u32) -> String {
 
 /// Appends the digits of `n`, zero-padded to at least `min_width`.
 pub fn push_digits(mut n: u64, min_width: usize, out: &mut String) {
+    // u64::MAX has 20 digits.
     let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    while n > 0 || buf.len() - i < min_width.min(buf.len()) {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
+    let mut len = 0;
+    for slot in buf.iter_mut().rev() {
+        if n == 0 && len >= min_width {
+            break;
+        }
+        *slot = b'0' + (n % 10) as u8;
         n /= 10;
+        len += 1;
     }
-    for &b in &buf[i..] {
+    for &b in buf.iter().skip(buf.len() - len) {
         out.push(char::from(b));
     }
 }
@@ -76,7 +83,7 @@ fn push_whole(x: f64, negative: bool, out: &mut String) {
     } else {
         // 2^64 ≤ x < 2^127, an integer: exact as u128. Split it into
         // 19-digit chunks with 64-bit long division.
-        const P: u64 = 10_000_000_000_000_000_000;
+        const P: NonZeroU64 = NonZeroU64::new(10_000_000_000_000_000_000).unwrap();
         let n = x as u128;
         let (q, low) = crate::core::number::div_wide((n >> 64) as u64, n as u64, P);
         // q < 2^127 / 10^19 < 2^64.

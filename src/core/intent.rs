@@ -374,7 +374,12 @@ fn tokenize(text: &str) -> Vec<Token> {
                 .map(|w| w.chars().count())
                 .max()
                 .unwrap_or(1);
-            let word: String = chars[i..i + longest].iter().map(|&(_, c)| c).collect();
+            let word: String = chars
+                .iter()
+                .skip(i)
+                .take(longest)
+                .map(|&(_, c)| c)
+                .collect();
             tokens.push(Token {
                 text: word,
                 kind: Kind::Cjk,
@@ -715,15 +720,17 @@ impl<'a> Features<'a> {
 
     /// The word after token `i`, skipping punctuation.
     fn word_after(&self, i: usize, skip: &[&str]) -> Option<&str> {
-        self.tokens[i + 1..]
+        self.tokens
             .iter()
+            .skip(i + 1)
             .filter(|t| t.kind != Kind::Punct)
             .map(|t| t.text.as_str())
             .find(|w| !skip.contains(w))
     }
 
     fn word_before(&self, i: usize) -> Option<&str> {
-        self.tokens[..i]
+        self.tokens
+            .get(..i)?
             .iter()
             .rev()
             .find(|t| t.kind != Kind::Punct)
@@ -949,8 +956,8 @@ fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
     if let Some(quoted) = quoted_text(f.text) {
         return Some(Some(quoted));
     }
-    let keyword = &f.tokens[at];
-    let adding = f.tokens[..at].iter().any(|t| {
+    let keyword = f.tokens.get(at)?;
+    let adding = f.tokens.iter().take(at).any(|t| {
         matches!(
             t.text.as_str(),
             "add" | "put" | "insert" | "write" | "加" | "添加" | "加上" | "加个" | "写"
@@ -1027,11 +1034,12 @@ fn quoted_text(text: &str) -> Option<String> {
     PAIRS.iter().find_map(|&(open, close)| {
         let start = text.find(open)? + open.len_utf8();
         // A single quote only opens a quote at a word start, not in "it's".
-        if open == '\'' && text[..start - 1].chars().last().is_some_and(is_word_char) {
+        let before = text.get(..start - open.len_utf8())?;
+        if open == '\'' && before.chars().last().is_some_and(is_word_char) {
             return None;
         }
-        let len = text[start..].find(close)?;
-        let inner = text[start..start + len].trim();
+        let after = text.get(start..)?;
+        let inner = after.get(..after.find(close)?)?.trim();
         (!inner.is_empty()).then(|| inner.to_string())
     })
 }
@@ -1072,7 +1080,7 @@ fn volume(f: &Features<'_>) -> Option<u8> {
             }
         }
         if matches!(t[i].text.as_str(), "volume" | "音量") {
-            let n = t[i + 1..].iter().take(4).find_map(|t| number(&t.text));
+            let n = t.iter().skip(i + 1).take(4).find_map(|t| number(&t.text));
             if let Some(n) = n {
                 return pct(n);
             }

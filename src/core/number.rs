@@ -18,6 +18,8 @@
 //! (below 2.2e-308) can be one of their coarser ULPs off. Overflow gives
 //! ±∞ and underflow 0, as `std` does. The tests compare with `std`.
 
+use std::num::NonZeroU64;
+
 /// `10^0 ..= 10^22`: each is exact in an `f64`.
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
@@ -165,9 +167,10 @@ fn scaled(mantissa: u64, mut exp10: i64, truncated: bool) -> f64 {
     let mut inexact = truncated;
     while exp10 != 0 {
         let k = exp10.unsigned_abs().min(19) as u32;
-        let p = 10u64.pow(k);
+        // Never zero; the type says so, so no division-by-zero panic path.
+        let p = NonZeroU64::new(10u64.pow(k)).unwrap_or(NonZeroU64::MIN);
         if exp10 > 0 {
-            let wide = u128::from(m) * u128::from(p);
+            let wide = u128::from(m) * u128::from(p.get());
             let z = wide.leading_zeros();
             let top = wide << z;
             m = (top >> 64) as u64;
@@ -194,8 +197,8 @@ fn scaled(mantissa: u64, mut exp10: i64, truncated: bool) -> f64 {
     v * pow2(half) * pow2(exp - half)
 }
 
-/// `(m·2^64 / p, whether there is a remainder)` for `p > 0`.
-fn div_shifted(m: u64, p: u64) -> (u128, bool) {
+/// `(m·2^64 / p, whether there is a remainder)`.
+fn div_shifted(m: u64, p: NonZeroU64) -> (u128, bool) {
     let (lo, r) = div_wide(m % p, 0, p);
     ((u128::from(m / p) << 64) | u128::from(lo), r != 0)
 }
@@ -204,7 +207,8 @@ fn div_shifted(m: u64, p: u64) -> (u128, bool) {
 /// fits in 64 bits). Bit-by-bit long division in 64-bit operations: a
 /// 128-bit `/` would inline about 1.5 KB of `compiler_builtins` into the
 /// wasm.
-pub(crate) fn div_wide(hi: u64, mut lo: u64, p: u64) -> (u64, u64) {
+pub(crate) fn div_wide(hi: u64, mut lo: u64, p: NonZeroU64) -> (u64, u64) {
+    let p = p.get();
     let mut r = hi;
     let mut q: u64 = 0;
     for _ in 0..64 {
