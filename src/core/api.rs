@@ -741,10 +741,14 @@ pub fn origin_of(url: &str) -> Option<&str> {
     } else {
         return None;
     };
-    let end = url[after..]
+    let end = url
+        .get(after..)?
         .find(['/', '?', '#'])
         .map_or(url.len(), |i| after + i);
-    (end > after).then(|| &url[..end])
+    if end <= after {
+        return None;
+    }
+    url.get(..end)
 }
 
 /// Normalises a base URL: http(s) only, no trailing slash, no query.
@@ -766,7 +770,7 @@ pub fn normalize_base_url(url: &str) -> Result<String> {
             url.chars().take(60).collect::<String>()
         ))
     })?;
-    let rest = &url[origin.len()..];
+    let rest = url.get(origin.len()..).unwrap_or("");
     let path = rest.split(['?', '#']).next().unwrap_or("");
     Ok(format!("{origin}{}", path.trim_end_matches('/')))
 }

@@ -452,56 +452,53 @@ impl std::error::Error for Error {}
 /// token echoed by a proxy page never reaches a log line or the UI.
 pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &text[i..];
-        let secret_start = if rest.starts_with("nmv_") {
-            Some(i)
-        } else if let Some(after) = strip_prefix_ci(rest, "bearer ") {
-            out.push_str(&rest[..rest.len() - after.len()]);
-            i += rest.len() - after.len();
-            Some(i)
-        } else if let Some(after) = key_value_prefix(rest) {
-            out.push_str(&rest[..rest.len() - after.len()]);
-            i += rest.len() - after.len();
-            Some(i)
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Where a secret would start: a token itself, or what follows a
+        // keyword (which is copied as is).
+        let secret = if rest.starts_with("nmv_") {
+            Some(rest)
+        } else if let Some(after) =
+            strip_prefix_ci(rest, "bearer ").or_else(|| key_value_prefix(rest))
+        {
+            out.push_str(rest.strip_suffix(after).unwrap_or(""));
+            Some(after)
         } else {
             None
         };
-        match secret_start {
-            Some(start) => {
-                let len = text[start..]
+        let mut chars = match secret {
+            Some(secret) => {
+                let len = secret
                     .bytes()
                     .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
                     .count();
                 if len > 0 {
                     out.push_str("[redacted]");
-                    i = start + len;
-                } else if i == start {
-                    // Nothing secret follows the keyword: copy one char on
-                    // (or stop: the text may end right after "Bearer ").
-                    let Some(ch) = text[i..].chars().next().map(char::len_utf8) else {
-                        break;
-                    };
-                    out.push_str(&text[i..i + ch]);
-                    i += ch;
+                    // `len` ASCII bytes: a char boundary.
+                    rest = secret.get(len..).unwrap_or("");
+                    continue;
                 }
+                // Nothing secret follows the keyword: copy one char on
+                // (or stop: the text may end right after "Bearer ").
+                secret.chars()
             }
-            None => {
-                let ch = rest.chars().next().map_or(1, char::len_utf8);
-                out.push_str(&rest[..ch]);
-                i += ch;
-            }
-        }
+            None => rest.chars(),
+        };
+        let Some(c) = chars.next() else {
+            break;
+        };
+        out.push(c);
+        rest = chars.as_str();
     }
     out
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    if !head.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    s.get(prefix.len()..)
 }
 
 /// Matches `token=`, `token: `, `"token":"` and returns what follows.

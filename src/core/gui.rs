@@ -189,7 +189,8 @@ fn split_list_marker(line: &str) -> (&str, &str) {
             _ => 0,
         }
     };
-    line.split_at(indent + marker_len)
+    line.split_at_checked(indent + marker_len)
+        .unwrap_or(("", line))
 }
 
 /// Splits a line into sentences, each keeping its leading whitespace and
@@ -242,7 +243,9 @@ fn translate_sentence(sentence: &str) -> (Option<String>, Vec<GuiAction>) {
         .take_while(|&(_, c)| "!?.。！？…\"')”’」』".contains(c))
         .last()
         .map_or(0, |(i, _)| body.len() - i);
-    let (core, terminator) = body.split_at(body.len() - term_len);
+    let (core, terminator) = body
+        .split_at_checked(body.len() - term_len)
+        .unwrap_or((body, ""));
     let clauses = clauses(core);
     let mut actions = Vec::new();
     let mut kept: Vec<(&str, &str)> = Vec::new();

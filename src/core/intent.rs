@@ -1114,7 +1114,7 @@ fn duration_seconds(f: &Features<'_>) -> Option<u32> {
         // "10s", "1.5sec", "10-second".
         let split = word.find(|c: char| !(c.is_ascii_digit() || c == '.'));
         if let Some(at) = split.filter(|&at| at > 0) {
-            let (n, u) = word.split_at(at);
+            let (n, u) = word.split_at_checked(at).unwrap_or((word, ""));
             if let (Some(n), Some(mult)) = (number(n), unit(u.trim_start_matches('-'))) {
                 return to_secs(n, mult);
             }

@@ -700,11 +700,11 @@ pub fn diff(old: &Timeline, new: &Timeline) -> Vec<Change> {
     let (ot, nt) = (old.tracks(), new.tracks());
     let mut out = Vec::new();
     let pairs = match_items(&ot, &nt, |t| t.id.as_deref(), |a, b| a.kind == b.kind);
-    for (j, track) in nt.iter().enumerate() {
-        match pairs[j] {
-            Some(i) => diff_segments(track.kind, &ot[i].segments, &track.segments, &mut out),
-            None => diff_segments(track.kind, &[], &track.segments, &mut out),
-        }
+    for (track, pair) in nt.iter().zip(&pairs) {
+        let old_segments = pair
+            .and_then(|i| ot.get(i))
+            .map_or(&[][..], |t| &t.segments);
+        diff_segments(track.kind, old_segments, &track.segments, &mut out);
     }
     for (i, track) in ot.iter().enumerate() {
         if !pairs.contains(&Some(i)) {
@@ -728,20 +728,25 @@ fn match_items<T>(
 ) -> Vec<Option<usize>> {
     let mut used = vec![false; old.len()];
     let mut pairs = vec![None; new.len()];
-    for (j, n) in new.iter().enumerate() {
+    // Claims the first unused `old` item that `accept` takes.
+    let claim = |used: &mut [bool], accept: &dyn Fn(&T) -> bool| {
+        let i = old
+            .iter()
+            .zip(used.iter())
+            .position(|(o, &u)| !u && accept(o))?;
+        if let Some(u) = used.get_mut(i) {
+            *u = true;
+        }
+        Some(i)
+    };
+    for (n, pair) in new.iter().zip(pairs.iter_mut()) {
         if let Some(nid) = id(n) {
-            if let Some(i) = (0..old.len()).find(|&i| !used[i] && id(&old[i]) == Some(nid)) {
-                used[i] = true;
-                pairs[j] = Some(i);
-            }
+            *pair = claim(&mut used, &|o| id(o) == Some(nid));
         }
     }
-    for (j, n) in new.iter().enumerate() {
-        if pairs[j].is_none() {
-            if let Some(i) = (0..old.len()).find(|&i| !used[i] && fallback(&old[i], n)) {
-                used[i] = true;
-                pairs[j] = Some(i);
-            }
+    for (n, pair) in new.iter().zip(pairs.iter_mut()) {
+        if pair.is_none() {
+            *pair = claim(&mut used, &|o| fallback(o, n));
         }
     }
     pairs
@@ -749,9 +754,9 @@ fn match_items<T>(
 
 fn diff_segments(kind: TrackKind, old: &[Segment], new: &[Segment], out: &mut Vec<Change>) {
     let pairs = match_items(old, new, |s| s.id.as_deref(), |_, _| true);
-    for (j, seg) in new.iter().enumerate() {
-        match pairs[j] {
-            Some(i) => compare(kind, &old[i], seg, out),
+    for (seg, pair) in new.iter().zip(&pairs) {
+        match pair.and_then(|i| old.get(i)) {
+            Some(o) => compare(kind, o, seg, out),
             None => out.push(Change::Added {
                 kind,
                 segment: seg.clone(),

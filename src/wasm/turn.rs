@@ -500,7 +500,7 @@ fn first_sentence(text: &str) -> String {
         .char_indices()
         .find(|(_, c)| matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '\n'))
         .map_or(text.len(), |(i, c)| i + c.len_utf8());
-    text[..end].trim().to_string()
+    text.get(..end).unwrap_or(text).trim().to_string()
 }
 
 enum Read {
