@@ -547,7 +547,11 @@ pub fn percent_encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            // By hand: `{:02X}` would allocate and link in `UpperHex`.
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
         }
     }
     out
@@ -556,6 +560,22 @@ pub fn percent_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_encodes_every_byte_but_unreserved() {
+        assert_eq!(percent_encode("a-Z_0.~"), "a-Z_0.~");
+        assert_eq!(percent_encode("é /\0\u{7F}"), "%C3%A9%20%2F%00%7F");
+        for b in 0u8..=0x7F {
+            let s = char::from(b).to_string();
+            let unreserved = b.is_ascii_alphanumeric() || b"-_.~".contains(&b);
+            let want = if unreserved {
+                s.clone()
+            } else {
+                format!("%{b:02X}")
+            };
+            assert_eq!(percent_encode(&s), want);
+        }
+    }
 
     #[test]
     fn redacts_tokens_everywhere() {
