@@ -12,7 +12,6 @@
 //! overflow, and nothing here panics on any input.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 /// How deep arrays and objects may nest. Real replies nest under 10 levels;
 /// the cap exists so hostile input cannot exhaust the (small) wasm stack.
@@ -338,7 +337,13 @@ pub fn write_string(s: &str, out: &mut String) {
         match esc {
             Some(e) => out.push_str(e),
             None => {
-                let _ = write!(out, "\\u{:04x}", ch as u32);
+                // A control character: `\u00XX`, by hand rather than through
+                // `{:04x}` (which links in the formatter's hex and padding).
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = ch as u32;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(n >> 4 & 0xF) as usize]));
+                out.push(char::from(HEX[(n & 0xF) as usize]));
             }
         }
         start = i + ch.len_utf8();
