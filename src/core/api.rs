@@ -294,7 +294,7 @@ pub mod endpoints {
 /// A fresh render id, `render_<ts>`. Callers pass a strictly increasing
 /// clock value so that the retry after a failure never reuses an id.
 pub fn render_id(now_ms: u64) -> String {
-    format!("render_{now_ms}")
+    format!("render_{}", crate::core::format::Int::from(now_ms))
 }
 
 /// What the error mapping needs to know beyond the reply itself.
@@ -360,7 +360,8 @@ pub fn read_envelope_doc<'a>(
             Err(Error::session_not_found().with_status(404))
         }
         _ => Err(Error::protocol(format!(
-            "HTTP {status}: {}",
+            "HTTP {}: {}",
+            crate::core::format::Int::from(status),
             message_of(&doc).unwrap_or("no message")
         ))
         .with_status(status)),
@@ -411,7 +412,8 @@ fn error_for_code(code: i64, status: u16, msg: Option<&str>, ctx: ErrorContext<'
             limit_bytes: crate::core::media::MAX_UPLOAD_BYTES,
         }),
         _ => Error::protocol(format!(
-            "error code {code}: {}",
+            "error code {}: {}",
+            crate::core::format::Int::from(code),
             msg.unwrap_or("no message")
         )),
     };
@@ -431,7 +433,11 @@ fn non_json_error(status: u16, body: &str, e: &json::JsonError) -> Error {
     } else {
         format!("malformed JSON ({e})")
     };
-    Error::protocol(format!("HTTP {status} with {what}")).with_status(status)
+    Error::protocol(format!(
+        "HTTP {} with {what}",
+        crate::core::format::Int::from(status)
+    ))
+    .with_status(status)
 }
 
 fn html_title(html: &str) -> Option<String> {

@@ -172,7 +172,10 @@ impl Recovery {
             Recovery::UpgradePlan => {
                 "Exporting needs a plan that allows it; this is not a credit problem.".into()
             }
-            Recovery::RetryAfter { ms } => format!("Retry in {} s.", ms.div_ceil(1000)),
+            Recovery::RetryAfter { ms } => format!(
+                "Retry in {} s.",
+                crate::core::format::Int::from(ms.div_ceil(1000))
+            ),
             Recovery::CheckConnection => "Check your connection and try again.".into(),
             Recovery::Retry => "Try again.".into(),
             Recovery::FixInput => "Fix the input and try again.".into(),
@@ -316,8 +319,14 @@ impl Error {
         // limit"): say it in bytes then.
         let (size, limit) = if size == limit && size_bytes != limit_bytes {
             (
-                format!("{size} ({size_bytes} bytes)"),
-                format!("{limit} ({limit_bytes} bytes)"),
+                format!(
+                    "{size} ({} bytes)",
+                    crate::core::format::Int::from(size_bytes)
+                ),
+                format!(
+                    "{limit} ({} bytes)",
+                    crate::core::format::Int::from(limit_bytes)
+                ),
             )
         } else {
             (size, limit)
@@ -345,7 +354,7 @@ impl Error {
             ErrorKind::RateLimited,
             format!(
                 "Too many requests. Waiting {} s before trying again.",
-                retry_after_ms.div_ceil(1000)
+                crate::core::format::Int::from(retry_after_ms.div_ceil(1000))
             ),
         )
         .with_status(429)
@@ -370,7 +379,8 @@ impl Error {
         Error::new(
             ErrorKind::StreamStalled,
             format!(
-                "The agent sent only keep-alives for {minutes} minutes without progress, so the turn was stopped."
+                "The agent sent only keep-alives for {} minutes without progress, so the turn was stopped.",
+                crate::core::format::Int::from(minutes)
             ),
         )
     }
@@ -521,7 +531,7 @@ fn key_value_prefix(s: &str) -> Option<&str> {
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if n < 1024 {
-        return format!("{n} bytes");
+        return format!("{} bytes", crate::core::format::Int::from(n));
     }
     let mut value = n as f64;
     let mut unit = "bytes";

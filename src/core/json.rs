@@ -171,7 +171,7 @@ impl<'a> Value<'a> {
 
     /// A number value from an integer.
     pub fn int(n: i64) -> Self {
-        Value::Number(Cow::Owned(n.to_string()))
+        Value::Number(Cow::Owned(crate::core::format::Int::from(n).to_string()))
     }
 
     /// A number value from a float; non-finite numbers become `null`, as in

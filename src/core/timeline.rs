@@ -14,8 +14,6 @@
 //! [`Track`]s from it on demand. Reading is tolerant everywhere: a missing or
 //! wrongly typed field becomes a default, never an error.
 
-use std::fmt::Write as _;
-
 use crate::core::json::{self, Value};
 
 /// What a track holds, from its `tt` key.
@@ -421,7 +419,7 @@ fn file_name(src: &str) -> Option<&str> {
 // ---- Formatting helpers ---------------------------------------------------
 
 fn push_u64(out: &mut String, n: u64) {
-    let _ = write!(out, "{n}");
+    crate::core::format::push_digits(n, 1, out);
 }
 
 /// Milliseconds as seconds with up to three decimals: 2500 → "2.5".
@@ -483,7 +481,9 @@ fn ratio_text(w: u64, h: u64) -> String {
             (w / g, h / g)
         });
     let mut s = String::new();
-    let _ = write!(s, "{a}:{b}");
+    crate::core::format::push_digits(a, 1, &mut s);
+    s.push(':');
+    crate::core::format::push_digits(b, 1, &mut s);
     s
 }
 

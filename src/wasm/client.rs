@@ -354,7 +354,8 @@ impl NemoClient {
             let err = match read_envelope(status, &body, ctx) {
                 Err(e) => e,
                 Ok(_) => Error::protocol(format!(
-                    "expected a stream, got a JSON reply (HTTP {status})"
+                    "expected a stream, got a JSON reply (HTTP {})",
+                    crate::core::format::Int::from(status)
                 )),
             };
             match err.kind() {

@@ -491,7 +491,10 @@ fn still_working_message(elapsed_ms: u64) -> String {
     if minutes <= 1 {
         "Still working on it…".into()
     } else {
-        format!("Still working on it ({minutes} min so far)…")
+        format!(
+            "Still working on it ({} min so far)…",
+            crate::core::format::Int::from(minutes)
+        )
     }
 }
 
