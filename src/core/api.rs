@@ -294,7 +294,7 @@ pub mod endpoints {
 /// A fresh render id, `render_<ts>`. Callers pass a strictly increasing
 /// clock value so that the retry after a failure never reuses an id.
 pub fn render_id(now_ms: u64) -> String {
-    format!("render_{now_ms}")
+    format!("render_{}", crate::core::format::Int::from(now_ms))
 }
 
 /// What the error mapping needs to know beyond the reply itself.
@@ -360,7 +360,8 @@ pub fn read_envelope_doc<'a>(
             Err(Error::session_not_found().with_status(404))
         }
         _ => Err(Error::protocol(format!(
-            "HTTP {status}: {}",
+            "HTTP {}: {}",
+            crate::core::format::Int::from(status),
             message_of(&doc).unwrap_or("no message")
         ))
         .with_status(status)),
@@ -411,7 +412,8 @@ fn error_for_code(code: i64, status: u16, msg: Option<&str>, ctx: ErrorContext<'
             limit_bytes: crate::core::media::MAX_UPLOAD_BYTES,
         }),
         _ => Error::protocol(format!(
-            "error code {code}: {}",
+            "error code {}: {}",
+            crate::core::format::Int::from(code),
             msg.unwrap_or("no message")
         )),
     };
@@ -431,7 +433,11 @@ fn non_json_error(status: u16, body: &str, e: &json::JsonError) -> Error {
     } else {
         format!("malformed JSON ({e})")
     };
-    Error::protocol(format!("HTTP {status} with {what}")).with_status(status)
+    Error::protocol(format!(
+        "HTTP {} with {what}",
+        crate::core::format::Int::from(status)
+    ))
+    .with_status(status)
 }
 
 fn html_title(html: &str) -> Option<String> {
@@ -460,7 +466,10 @@ fn num(v: &Value<'_>, key: &str) -> Option<f64> {
     let x = v.get(key)?;
     // Some deployments send numbers as strings.
     x.as_f64()
-        .or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
+        .or_else(|| {
+            x.as_str()
+                .and_then(|s| crate::core::number::parse_f64(s.trim()))
+        })
         // "NaN", "inf" or 1e999 are not amounts: treat them as missing.
         .filter(|v: &f64| v.is_finite())
 }
@@ -738,10 +747,14 @@ pub fn origin_of(url: &str) -> Option<&str> {
     } else {
         return None;
     };
-    let end = url[after..]
+    let end = url
+        .get(after..)?
         .find(['/', '?', '#'])
         .map_or(url.len(), |i| after + i);
-    (end > after).then(|| &url[..end])
+    if end <= after {
+        return None;
+    }
+    url.get(..end)
 }
 
 /// Normalises a base URL: http(s) only, no trailing slash, no query.
@@ -751,10 +764,11 @@ pub fn normalize_base_url(url: &str) -> Result<String> {
     // inside the URL were accepted, and trailing ones made the result change
     // when normalised again.
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid_input(format!(
-            "baseUrl must not contain spaces or control characters, got \"{}\"",
-            url.chars().take(60).collect::<String>().escape_debug()
-        )));
+        let mut msg = String::from("baseUrl must not contain spaces or control characters, got \"");
+        let shown: String = url.chars().take(60).collect();
+        crate::core::text::push_escaped(&shown, &mut msg);
+        msg.push('"');
+        return Err(Error::invalid_input(msg));
     }
     let origin = origin_of(url).ok_or_else(|| {
         Error::invalid_input(format!(
@@ -762,7 +776,7 @@ pub fn normalize_base_url(url: &str) -> Result<String> {
             url.chars().take(60).collect::<String>()
         ))
     })?;
-    let rest = &url[origin.len()..];
+    let rest = url.get(origin.len()..).unwrap_or("");
     let path = rest.split(['?', '#']).next().unwrap_or("");
     Ok(format!("{origin}{}", path.trim_end_matches('/')))
 }

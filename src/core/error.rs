@@ -172,7 +172,10 @@ impl Recovery {
             Recovery::UpgradePlan => {
                 "Exporting needs a plan that allows it; this is not a credit problem.".into()
             }
-            Recovery::RetryAfter { ms } => format!("Retry in {} s.", ms.div_ceil(1000)),
+            Recovery::RetryAfter { ms } => format!(
+                "Retry in {} s.",
+                crate::core::format::Int::from(ms.div_ceil(1000))
+            ),
             Recovery::CheckConnection => "Check your connection and try again.".into(),
             Recovery::Retry => "Try again.".into(),
             Recovery::FixInput => "Fix the input and try again.".into(),
@@ -316,8 +319,14 @@ impl Error {
         // limit"): say it in bytes then.
         let (size, limit) = if size == limit && size_bytes != limit_bytes {
             (
-                format!("{size} ({size_bytes} bytes)"),
-                format!("{limit} ({limit_bytes} bytes)"),
+                format!(
+                    "{size} ({} bytes)",
+                    crate::core::format::Int::from(size_bytes)
+                ),
+                format!(
+                    "{limit} ({} bytes)",
+                    crate::core::format::Int::from(limit_bytes)
+                ),
             )
         } else {
             (size, limit)
@@ -345,7 +354,7 @@ impl Error {
             ErrorKind::RateLimited,
             format!(
                 "Too many requests. Waiting {} s before trying again.",
-                retry_after_ms.div_ceil(1000)
+                crate::core::format::Int::from(retry_after_ms.div_ceil(1000))
             ),
         )
         .with_status(429)
@@ -370,7 +379,8 @@ impl Error {
         Error::new(
             ErrorKind::StreamStalled,
             format!(
-                "The agent sent only keep-alives for {minutes} minutes without progress, so the turn was stopped."
+                "The agent sent only keep-alives for {} minutes without progress, so the turn was stopped.",
+                crate::core::format::Int::from(minutes)
             ),
         )
     }
@@ -452,56 +462,53 @@ impl std::error::Error for Error {}
 /// token echoed by a proxy page never reaches a log line or the UI.
 pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &text[i..];
-        let secret_start = if rest.starts_with("nmv_") {
-            Some(i)
-        } else if let Some(after) = strip_prefix_ci(rest, "bearer ") {
-            out.push_str(&rest[..rest.len() - after.len()]);
-            i += rest.len() - after.len();
-            Some(i)
-        } else if let Some(after) = key_value_prefix(rest) {
-            out.push_str(&rest[..rest.len() - after.len()]);
-            i += rest.len() - after.len();
-            Some(i)
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Where a secret would start: a token itself, or what follows a
+        // keyword (which is copied as is).
+        let secret = if rest.starts_with("nmv_") {
+            Some(rest)
+        } else if let Some(after) =
+            strip_prefix_ci(rest, "bearer ").or_else(|| key_value_prefix(rest))
+        {
+            out.push_str(rest.strip_suffix(after).unwrap_or(""));
+            Some(after)
         } else {
             None
         };
-        match secret_start {
-            Some(start) => {
-                let len = text[start..]
+        let mut chars = match secret {
+            Some(secret) => {
+                let len = secret
                     .bytes()
                     .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
                     .count();
                 if len > 0 {
                     out.push_str("[redacted]");
-                    i = start + len;
-                } else if i == start {
-                    // Nothing secret follows the keyword: copy one char on
-                    // (or stop: the text may end right after "Bearer ").
-                    let Some(ch) = text[i..].chars().next().map(char::len_utf8) else {
-                        break;
-                    };
-                    out.push_str(&text[i..i + ch]);
-                    i += ch;
+                    // `len` ASCII bytes: a char boundary.
+                    rest = secret.get(len..).unwrap_or("");
+                    continue;
                 }
+                // Nothing secret follows the keyword: copy one char on
+                // (or stop: the text may end right after "Bearer ").
+                secret.chars()
             }
-            None => {
-                let ch = rest.chars().next().map_or(1, char::len_utf8);
-                out.push_str(&rest[..ch]);
-                i += ch;
-            }
-        }
+            None => rest.chars(),
+        };
+        let Some(c) = chars.next() else {
+            break;
+        };
+        out.push(c);
+        rest = chars.as_str();
     }
     out
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    if !head.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    s.get(prefix.len()..)
 }
 
 /// Matches `token=`, `token: `, `"token":"` and returns what follows.
@@ -524,7 +531,7 @@ fn key_value_prefix(s: &str) -> Option<&str> {
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if n < 1024 {
-        return format!("{n} bytes");
+        return format!("{} bytes", crate::core::format::Int::from(n));
     }
     let mut value = n as f64;
     let mut unit = "bytes";
@@ -550,7 +557,11 @@ pub fn percent_encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            // By hand: `{:02X}` would allocate and link in `UpperHex`.
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
         }
     }
     out
@@ -566,6 +577,22 @@ impl From<nemo_decode::DecodeError> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_encodes_every_byte_but_unreserved() {
+        assert_eq!(percent_encode("a-Z_0.~"), "a-Z_0.~");
+        assert_eq!(percent_encode("é /\0\u{7F}"), "%C3%A9%20%2F%00%7F");
+        for b in 0u8..=0x7F {
+            let s = char::from(b).to_string();
+            let unreserved = b.is_ascii_alphanumeric() || b"-_.~".contains(&b);
+            let want = if unreserved {
+                s.clone()
+            } else {
+                format!("%{b:02X}")
+            };
+            assert_eq!(percent_encode(&s), want);
+        }
+    }
 
     #[test]
     fn redacts_tokens_everywhere() {

@@ -28,6 +28,7 @@
 //! phrase to append ("Say \"export\" to download it.").
 
 use crate::core::intent::{fold_char, is_cjk};
+use crate::core::text::is_word_char;
 
 /// What the stripped GUI instruction asked for, to be done through the API.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -142,7 +143,8 @@ pub fn translate(text: &str) -> Translated {
                 Some(c) if c == sentence => kept.push_str(sentence),
                 Some(c) => {
                     changed = true;
-                    let lead = &sentence[..sentence.len() - sentence.trim_start().len()];
+                    let body = sentence.trim_start();
+                    let lead = sentence.strip_suffix(body).unwrap_or("");
                     kept.push_str(lead);
                     kept.push_str(&c);
                 }
@@ -187,7 +189,8 @@ fn split_list_marker(line: &str) -> (&str, &str) {
             _ => 0,
         }
     };
-    line.split_at(indent + marker_len)
+    line.split_at_checked(indent + marker_len)
+        .unwrap_or(("", line))
 }
 
 /// Splits a line into sentences, each keeping its leading whitespace and
@@ -197,8 +200,8 @@ fn sentences(line: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let c = fold_char(c);
+    while let Some((i, raw)) = chars.next() {
+        let c = fold_char(raw);
         let ends = match c {
             '!' | '?' | '。' | '…' => true,
             '.' => chars.peek().map_or(true, |&(_, n)| {
@@ -210,7 +213,7 @@ fn sentences(line: &str) -> Vec<&str> {
             continue;
         }
         // The original character's length: a folded full-width `！` is 3 bytes.
-        let mut end = i + line[i..].chars().next().map_or(1, char::len_utf8);
+        let mut end = i + raw.len_utf8();
         // Take repeated terminators and closing quotes with the sentence.
         while let Some(&(j, n)) = chars.peek() {
             if "!?.。！？…\"')”’」』".contains(n) {
@@ -220,11 +223,12 @@ fn sentences(line: &str) -> Vec<&str> {
                 break;
             }
         }
-        out.push(&line[start..end]);
+        out.push(line.get(start..end).unwrap_or(""));
         start = end;
     }
-    if start < line.len() && !line[start..].trim().is_empty() {
-        out.push(&line[start..]);
+    let rest = line.get(start..).unwrap_or("");
+    if !rest.trim().is_empty() {
+        out.push(rest);
     }
     out
 }
@@ -239,7 +243,9 @@ fn translate_sentence(sentence: &str) -> (Option<String>, Vec<GuiAction>) {
         .take_while(|&(_, c)| "!?.。！？…\"')”’」』".contains(c))
         .last()
         .map_or(0, |(i, _)| body.len() - i);
-    let (core, terminator) = body.split_at(body.len() - term_len);
+    let (core, terminator) = body
+        .split_at_checked(body.len() - term_len)
+        .unwrap_or((body, ""));
     let clauses = clauses(core);
     let mut actions = Vec::new();
     let mut kept: Vec<(&str, &str)> = Vec::new();
@@ -293,17 +299,18 @@ fn clauses(core: &str) -> Vec<(&str, &str)> {
     let mut start = 0;
     for (i, c) in core.char_indices() {
         if matches!(c, ',' | ';' | '，' | '；' | '：' | ':') {
-            let sep_end = i + c.len_utf8();
-            let ws = core[sep_end..].len() - core[sep_end..].trim_start().len();
-            let clause = &core[start..i];
+            let after = core.get(i + c.len_utf8()..).unwrap_or("");
+            let next = core.len() - after.trim_start().len();
+            let clause = core.get(start..i).unwrap_or("");
             if !clause.trim().is_empty() {
-                out.push((clause, &core[i..sep_end + ws]));
+                out.push((clause, core.get(i..next).unwrap_or("")));
             }
-            start = sep_end + ws;
+            start = next;
         }
     }
-    if !core[start..].trim().is_empty() {
-        out.push((&core[start..], ""));
+    let rest = core.get(start..).unwrap_or("");
+    if !rest.trim().is_empty() {
+        out.push((rest, ""));
     }
     out
 }
@@ -373,7 +380,7 @@ const LEAD_ZH: &[&str] = &[
 /// The content before a GUI cue, with connectors ("and you can") removed:
 /// "The title is gold and you can open the Text panel" → "The title is gold".
 fn content_before(clause: &str, cue_start: usize) -> &str {
-    let mut prefix = clause[..cue_start].trim_end();
+    let mut prefix = clause.get(..cue_start).unwrap_or("").trim_end();
     loop {
         let before = prefix;
         for lead in LEAD.iter().chain(LEAD_ZH) {
@@ -394,16 +401,17 @@ fn strip_suffix_word<'a>(s: &'a str, word: &str) -> Option<&'a str> {
     if !tail.eq_ignore_ascii_case(word) {
         return None;
     }
-    let head = &s[..cut];
+    let head = s.get(..cut)?;
     // English words must stand alone; Chinese has no spaces.
-    let ok = word.chars().all(is_cjk)
-        || head.is_empty()
-        || head.ends_with(|c: char| !c.is_alphanumeric());
+    let ok =
+        word.chars().all(is_cjk) || head.is_empty() || head.ends_with(|c: char| !is_word_char(c));
     ok.then_some(head)
 }
 
 fn is_subordinate(clause: &str) -> bool {
-    let lower = clause.trim().to_lowercase();
+    // Every prefix is ASCII or Chinese, so ASCII lower case matches the
+    // same clauses as Unicode lower case, without its tables.
+    let lower = clause.trim().to_ascii_lowercase();
     const EN: &[&str] = &[
         "to ",
         "once ",
@@ -438,7 +446,7 @@ fn words(clause: &str) -> Vec<Word> {
     let mut start = None;
     for (i, c) in clause.char_indices() {
         let c = fold_char(c);
-        let part = (c.is_alphanumeric() && !is_cjk(c)) || c == '\'' || c == '-';
+        let part = (is_word_char(c) && !is_cjk(c)) || c == '\'' || c == '-';
         match (part, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
@@ -454,7 +462,7 @@ fn words(clause: &str) -> Vec<Word> {
     ranges
         .into_iter()
         .map(|(start, end)| {
-            let raw = &clause[start..end];
+            let raw = clause.get(start..end).unwrap_or("");
             Word {
                 lower: raw
                     .chars()
@@ -479,9 +487,14 @@ fn detect(clause: &str) -> Option<(GuiAction, usize)> {
 }
 
 fn imperative_at(ws: &[Word], i: usize) -> bool {
-    ws[..i].iter().all(|w| LEAD.contains(&w.lower.as_str()))
+    ws.iter().take(i).all(|w| LEAD.contains(&w.lower.as_str()))
         // "…, and you can click", "…, then drag": a connector right before.
-        || (i >= 1 && matches!(ws[i - 1].lower.as_str(), "and" | "then" | "can" | "just" | "simply" | "or" | "please"))
+        || word_before(ws, i, 1).is_some_and(|w| matches!(w.lower.as_str(), "and" | "then" | "can" | "just" | "simply" | "or" | "please"))
+}
+
+/// The word `back` places before word `i`, if there is one.
+fn word_before(ws: &[Word], i: usize, back: usize) -> Option<&Word> {
+    ws.get(i.checked_sub(back)?)
 }
 
 fn has_any(ws: &[Word], set: &[&str]) -> bool {
@@ -524,7 +537,8 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
     for (i, w) in ws.iter().enumerate() {
         let at = w.start;
         let imperative = imperative_at(&ws, i);
-        let rest = &ws[i + 1..];
+        let rest = ws.get(i + 1..).unwrap_or(&[]);
+        let before = |back: usize| word_before(&ws, i, back).map(|w| w.lower.as_str());
         match w.lower.as_str() {
             "click" | "tap" | "press" | "hit" | "clicking" | "tapping" | "pressing"
                 if imperative && !rest.is_empty() =>
@@ -535,13 +549,14 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
                 return Some((button_action(clause, rest), at));
             }
             "drag" | "dragging" | "drag-and-drop" | "drop"
-                if imperative || (w.lower == "dragging" && i >= 1 && ws[i - 1].lower == "by") =>
+                if imperative || (w.lower == "dragging" && before(1) == Some("by")) =>
             {
                 let upload = has_any(rest, &["upload", "here", "uploader"]);
                 return Some(if upload {
                     (GuiAction::Upload, at)
                 } else {
-                    (GuiAction::SendEdit(rewrite_drag_en(&clause[at..])), at)
+                    let instruction = clause.get(at..).unwrap_or("");
+                    (GuiAction::SendEdit(rewrite_drag_en(instruction)), at)
                 });
             }
             "open" | "navigate" | "visit" | "go" | "head" | "switch" | "check" | "view" | "see"
@@ -589,14 +604,13 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
                     .first()
                     .map_or(true, |n| !NOT_OBJECT.contains(&n.lower.as_str()));
                 let cue = has_any(rest, &["button", "tab", "icon"])
-                    || (i >= 2 && ws[i - 2].lower == "ready" && ws[i - 1].lower == "to")
-                    || (i >= 1 && ws[i - 1].lower == "the" && has_any(rest, &["button"]));
+                    || (before(2) == Some("ready") && before(1) == Some("to"))
+                    || (before(1) == Some("the") && has_any(rest, &["button"]));
                 if (imperative && object_ok) || cue {
                     // "The Export button is top right": start at "the".
-                    let start = if i >= 1 && ws[i - 1].lower == "the" && cue {
-                        ws[i - 1].start
-                    } else {
-                        at
+                    let start = match word_before(&ws, i, 1) {
+                        Some(the) if the.lower == "the" && cue => the.start,
+                        _ => at,
                     };
                     let start = if imperative {
                         ws.first().map_or(at, |f| f.start).min(start)
@@ -646,12 +660,13 @@ fn button_action(clause: &str, rest: &[Word]) -> GuiAction {
     }
     match (label_words.first(), label_words.last()) {
         (Some(first), Some(last)) => {
-            let label = clause[first.start..last.end].trim_matches(|c: char| "\"'“”‘’".contains(c));
+            let label = clause.get(first.start..last.end).unwrap_or("");
+            let label = label.trim_matches(|c: char| "\"'“”‘’".contains(c));
             GuiAction::Click(label.to_string())
         }
         _ => GuiAction::Click(
             rest.first()
-                .map_or("button", |w| &clause[w.start..w.end])
+                .map_or("button", |w| clause.get(w.start..w.end).unwrap_or(""))
                 .to_string(),
         ),
     }
@@ -659,7 +674,9 @@ fn button_action(clause: &str, rest: &[Word]) -> GuiAction {
 
 /// "drag the music clip to 5 s" → "Move the music clip to 5 s".
 fn rewrite_drag_en(instruction: &str) -> String {
-    let lower = instruction.to_lowercase();
+    // ASCII lower case keeps byte offsets, so `from.len()` indexes
+    // `instruction` too.
+    let lower = instruction.to_ascii_lowercase();
     let replaced = [
         ("drag-and-drop ", "move "),
         ("drag and drop ", "move "),
@@ -671,17 +688,22 @@ fn rewrite_drag_en(instruction: &str) -> String {
     .find(|(from, _)| lower.starts_with(from))
     .map_or_else(
         || instruction.to_string(),
-        |(from, to)| format!("{to}{}", &instruction[from.len()..]),
+        |(from, to)| format!("{to}{}", instruction.get(from.len()..).unwrap_or("")),
     );
     capitalise(replaced.trim())
 }
 
+/// Upper-cases the first letter. The text starts with a drag verb
+/// (ASCII or full-width) or its replacement, which is all that
+/// [`crate::core::text::upper`] needs to handle.
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let mut out = String::with_capacity(s.len());
+    if let Some(first) = chars.next() {
+        out.push(crate::core::text::upper(first));
+        out.push_str(chars.as_str());
     }
+    out
 }
 
 fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
@@ -691,7 +713,7 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
     const CREDITS: &[&str] = &[
         "积分", "账户", "账号", "账单", "充值", "余额", "会员", "订阅",
     ];
-    if let Some(at) = find(&[
+    const CLICK: &[&str] = &[
         "点击",
         "单击",
         "点按",
@@ -700,14 +722,15 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         "点一下",
         "按一下",
         "按下",
-    ]) {
-        let after = &clause[at..];
+    ];
+    if let Some(at) = find(CLICK) {
+        let after = clause.get(at..).unwrap_or("");
         let label_end = ["按钮", "键", "图标", "选项", "标签"]
             .iter()
             .filter_map(|b| after.find(b))
             .min()
             .unwrap_or(after.len());
-        let label = &after[..label_end];
+        let label = after.get(..label_end).unwrap_or("");
         let action = if label.contains("导出") || label.contains("下载") {
             GuiAction::Export
         } else if CREDITS.iter().any(|c| label.contains(c)) {
@@ -718,20 +741,11 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         } else if label.contains("上传") {
             GuiAction::Upload
         } else {
-            let verb_len = [
-                "点击",
-                "单击",
-                "点按",
-                "轻点",
-                "轻触",
-                "点一下",
-                "按一下",
-                "按下",
-            ]
-            .iter()
-            .find(|v| label.starts_with(*v))
-            .map_or(0, |v| v.len());
-            let name = label[verb_len..].rsplit('的').next().unwrap_or("");
+            let name = CLICK
+                .iter()
+                .find_map(|v| label.strip_prefix(v))
+                .unwrap_or(label);
+            let name = name.rsplit('的').next().unwrap_or("");
             let name =
                 name.trim_matches(|c: char| c.is_whitespace() || "\"'“”「」『』【】".contains(c));
             GuiAction::Click(if name.is_empty() {
@@ -750,8 +764,8 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         // Chinese puts the object first (把音乐拖到…), so the whole clause,
         // minus polite leads, is the edit.
         let mut start = clause.trim_start();
-        while let Some(l) = LEAD_ZH.iter().find(|l| start.starts_with(*l)) {
-            start = &start[l.len()..];
+        while let Some(rest) = LEAD_ZH.iter().find_map(|l| start.strip_prefix(l)) {
+            start = rest;
         }
         let edit = start
             .replace("拖拽到", "移到")
@@ -766,7 +780,8 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         return Some((GuiAction::SendEdit(edit.trim().to_string()), 0));
     }
     if let Some(at) = find(&["打开", "前往", "进入"]) {
-        let action = if CREDITS.iter().any(|c| clause[at..].contains(c)) {
+        let after = clause.get(at..).unwrap_or("");
+        let action = if CREDITS.iter().any(|c| after.contains(c)) {
             GuiAction::Credits
         } else if has(&["时间线", "时间轴"]) {
             GuiAction::ShowTrackSummary
@@ -789,12 +804,14 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         let Some(at) = clause.find(verb) else {
             continue;
         };
-        let before = clause[..at].trim();
+        let before = clause.get(..at).unwrap_or("").trim();
         let mut lead_only = before;
-        while let Some(l) = LEAD_ZH.iter().find(|l| lead_only.ends_with(*l)) {
-            lead_only = &lead_only[..lead_only.len() - l.len()];
+        while let Some(rest) = LEAD_ZH.iter().find_map(|l| lead_only.strip_suffix(l)) {
+            lead_only = rest;
         }
-        let noun = clause[at + verb.len()..].starts_with('的');
+        let noun = clause
+            .get(at + verb.len()..)
+            .is_some_and(|rest| rest.starts_with('的'));
         let cue = has(&[
             "按钮",
             "即可导出",
@@ -951,6 +968,17 @@ mod tests {
             cases.len(),
             failures.join("\n")
         );
+    }
+
+    /// Capitalising a rewritten drag instruction, ASCII or full-width.
+    #[test]
+    fn drag_edits_are_capitalised() {
+        let t = translate("Drag the music to 5 s.");
+        assert_eq!(t.actions, vec![SendEdit("Move the music to 5 s".into())]);
+        let t = translate("You can ｄｒａｇ");
+        assert_eq!(t.actions, vec![SendEdit("Ｄｒａｇ".into())]);
+        let t = translate("Then drop");
+        assert_eq!(t.actions, vec![SendEdit("Drop".into())]);
     }
 
     #[test]

@@ -35,6 +35,8 @@
 //! attach a photo and say what to do with it. A lone command next to a file
 //! is rare and ambiguous, and the agent can still act on it.
 
+use crate::core::text::is_word_char;
+
 /// Where a message goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Intent {
@@ -255,8 +257,11 @@ pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{3005}')
 }
 
+/// Every keyword is ASCII or Chinese, so ASCII lower case (plus the two
+/// capitals that lower to ASCII) matches exactly what Unicode lower case
+/// matched, without its tables (see [`crate::core::text::lower_for_match`]).
 fn lower(c: char) -> char {
-    c.to_lowercase().next().unwrap_or(c)
+    crate::core::text::lower_for_match(c)
 }
 
 /// The Chinese words segmentation knows (with [`CJK_FILLER`]). Longest
@@ -369,24 +374,29 @@ fn tokenize(text: &str) -> Vec<Token> {
                 .map(|w| w.chars().count())
                 .max()
                 .unwrap_or(1);
-            let word: String = chars[i..i + longest].iter().map(|&(_, c)| c).collect();
+            let word: String = chars
+                .iter()
+                .skip(i)
+                .take(longest)
+                .map(|&(_, c)| c)
+                .collect();
             tokens.push(Token {
                 text: word,
                 kind: Kind::Cjk,
                 end: end_of(i + longest),
             });
             i += longest;
-        } else if c.is_alphanumeric() {
+        } else if is_word_char(c) {
             let mut j = i + 1;
             let mut word = String::new();
             word.push(lower(c));
             while let Some(&(_, d)) = chars.get(j) {
                 let next_alnum = chars
                     .get(j + 1)
-                    .is_some_and(|&(_, n)| n.is_alphanumeric() && !is_cjk(n));
+                    .is_some_and(|&(_, n)| is_word_char(n) && !is_cjk(n));
                 let joins = match d {
                     _ if is_cjk(d) => false,
-                    _ if d.is_alphanumeric() => true,
+                    _ if is_word_char(d) => true,
                     '\'' | '-' => next_alnum,
                     '.' => {
                         word.ends_with(|p: char| p.is_ascii_digit())
@@ -710,15 +720,17 @@ impl<'a> Features<'a> {
 
     /// The word after token `i`, skipping punctuation.
     fn word_after(&self, i: usize, skip: &[&str]) -> Option<&str> {
-        self.tokens[i + 1..]
+        self.tokens
             .iter()
+            .skip(i + 1)
             .filter(|t| t.kind != Kind::Punct)
             .map(|t| t.text.as_str())
             .find(|w| !skip.contains(w))
     }
 
     fn word_before(&self, i: usize) -> Option<&str> {
-        self.tokens[..i]
+        self.tokens
+            .get(..i)?
             .iter()
             .rev()
             .find(|t| t.kind != Kind::Punct)
@@ -844,7 +856,7 @@ fn number(word: &str) -> Option<f64> {
     if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
-    word.parse::<f64>().ok().filter(|n| n.is_finite())
+    crate::core::number::parse_f64(word).filter(|n| n.is_finite())
 }
 
 fn ratio_of(w: f64, h: f64) -> Option<AspectRatio> {
@@ -944,8 +956,8 @@ fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
     if let Some(quoted) = quoted_text(f.text) {
         return Some(Some(quoted));
     }
-    let keyword = &f.tokens[at];
-    let adding = f.tokens[..at].iter().any(|t| {
+    let keyword = f.tokens.get(at)?;
+    let adding = f.tokens.iter().take(at).any(|t| {
         matches!(
             t.text.as_str(),
             "add" | "put" | "insert" | "write" | "加" | "添加" | "加上" | "加个" | "写"
@@ -961,7 +973,9 @@ fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
     let rest = rest.split(". ").next().unwrap_or(rest);
     let trimmed =
         rest.trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '：' | '-' | '—' | '.'));
-    let lower_rest = trimmed.to_lowercase();
+    // ASCII lower case keeps byte offsets, so `l.len()` below indexes
+    // `trimmed` too; every linker is ASCII or Chinese.
+    let lower_rest = trimmed.to_ascii_lowercase();
     const LINKERS: &[&str] = &[
         "that says ",
         "which says ",
@@ -1020,16 +1034,12 @@ fn quoted_text(text: &str) -> Option<String> {
     PAIRS.iter().find_map(|&(open, close)| {
         let start = text.find(open)? + open.len_utf8();
         // A single quote only opens a quote at a word start, not in "it's".
-        if open == '\''
-            && text[..start - 1]
-                .chars()
-                .last()
-                .is_some_and(char::is_alphanumeric)
-        {
+        let before = text.get(..start - open.len_utf8())?;
+        if open == '\'' && before.chars().last().is_some_and(is_word_char) {
             return None;
         }
-        let len = text[start..].find(close)?;
-        let inner = text[start..start + len].trim();
+        let after = text.get(start..)?;
+        let inner = after.get(..after.find(close)?)?.trim();
         (!inner.is_empty()).then(|| inner.to_string())
     })
 }
@@ -1070,7 +1080,7 @@ fn volume(f: &Features<'_>) -> Option<u8> {
             }
         }
         if matches!(t[i].text.as_str(), "volume" | "音量") {
-            let n = t[i + 1..].iter().take(4).find_map(|t| number(&t.text));
+            let n = t.iter().skip(i + 1).take(4).find_map(|t| number(&t.text));
             if let Some(n) = n {
                 return pct(n);
             }
@@ -1104,7 +1114,7 @@ fn duration_seconds(f: &Features<'_>) -> Option<u32> {
         // "10s", "1.5sec", "10-second".
         let split = word.find(|c: char| !(c.is_ascii_digit() || c == '.'));
         if let Some(at) = split.filter(|&at| at > 0) {
-            let (n, u) = word.split_at(at);
+            let (n, u) = word.split_at_checked(at).unwrap_or((word, ""));
             if let (Some(n), Some(mult)) = (number(n), unit(u.trim_start_matches('-'))) {
                 return to_secs(n, mult);
             }
@@ -1210,6 +1220,31 @@ mod tests {
         chat(TextOverlay {
             text: Some(text.to_string()),
         })
+    }
+
+    /// The non-ASCII cases that used to rest on `std`'s Unicode tables
+    /// (lower case, `is_alphanumeric`) and are now handled by hand.
+    #[test]
+    fn non_ascii_letters_and_symbols() {
+        let cases: Vec<(&str, Intent)> = vec![
+            // İ lowers to i, as with Unicode lower case.
+            ("CREDİTS", Intent::Credits),
+            // Emoji, typographic and CJK punctuation are not words.
+            ("export 🎉", Intent::Export),
+            ("export…", Intent::Export),
+            ("“export”", Intent::Export),
+            ("【导出】", Intent::Export),
+            ("导出。", Intent::Export),
+            ("make it 9 × 16", chat(AspectRatio(Portrait))),
+            // Accented and other letters are part of the word.
+            ("exporté", chat(Edit)),
+            ("ÉXPORT", chat(Edit)),
+            ("export ça", chat(Edit)),
+            ("export ¹", chat(Edit)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(route(text, false), want, "{text}");
+        }
     }
 
     #[test]

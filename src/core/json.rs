@@ -12,7 +12,6 @@
 //! overflow, and nothing here panics on any input.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 /// How deep arrays and objects may nest. Real replies nest under 10 levels;
 /// the cap exists so hostile input cannot exhaust the (small) wasm stack.
@@ -172,7 +171,7 @@ impl<'a> Value<'a> {
 
     /// A number value from an integer.
     pub fn int(n: i64) -> Self {
-        Value::Number(Cow::Owned(n.to_string()))
+        Value::Number(Cow::Owned(crate::core::format::Int::from(n).to_string()))
     }
 
     /// A number value from a float; non-finite numbers become `null`, as in
@@ -214,7 +213,7 @@ impl<'a> Value<'a> {
     /// The number as `f64`, if this is a number.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
-            Value::Number(n) => n.parse().ok(),
+            Value::Number(n) => crate::core::number::parse_f64(n),
             _ => None,
         }
     }
@@ -223,7 +222,7 @@ impl<'a> Value<'a> {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(n) => n.parse().ok().or_else(|| {
-                let f: f64 = n.parse().ok()?;
+                let f = crate::core::number::parse_f64(n)?;
                 (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
             }),
             _ => None,
@@ -334,16 +333,22 @@ pub fn write_string(s: &str, out: &mut String) {
             c if (c as u32) < 0x20 => None,
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        out.push_str(s.get(start..i).unwrap_or_default());
         match esc {
             Some(e) => out.push_str(e),
             None => {
-                let _ = write!(out, "\\u{:04x}", ch as u32);
+                // A control character: `\u00XX`, by hand rather than through
+                // `{:04x}` (which links in the formatter's hex and padding).
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = ch as u32;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(n >> 4 & 0xF) as usize]));
+                out.push(char::from(HEX[(n & 0xF) as usize]));
             }
         }
         start = i + ch.len_utf8();
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 
@@ -393,7 +398,8 @@ impl<'a> Parser<'a> {
     }
 
     fn literal(&mut self, word: &'static str, v: Value<'a>) -> Result<Value<'a>, JsonError> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        if rest.starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(v)
         } else {
@@ -502,7 +508,8 @@ impl<'a> Parser<'a> {
             }
             self.digits();
         }
-        Ok(Value::Number(Cow::Borrowed(&self.src[start..self.pos])))
+        let text = self.src.get(start..self.pos).unwrap_or_default();
+        Ok(Value::Number(Cow::Borrowed(text)))
     }
 
     fn digits(&mut self) {
@@ -515,39 +522,43 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, JsonError> {
         self.pos += 1; // opening quote
         let start = self.pos;
-        let rest = &self.bytes[start..];
+        let rest = self.bytes.get(start..).unwrap_or_default();
         let Some(stop) = memchr::memchr2(b'"', b'\\', rest) else {
             return Err(self.err("unterminated string"));
         };
         // JSON forbids raw control characters inside strings.
-        if let Some(bad) = rest[..stop].iter().position(|&b| b < 0x20) {
+        let body = rest.get(..stop).unwrap_or_default();
+        if let Some(bad) = body.iter().position(|&b| b < 0x20) {
             self.pos = start + bad;
             return Err(self.err("control character in string"));
         }
-        if rest[stop] == b'"' {
+        // `stop` is at an ASCII byte, so this is on a char boundary.
+        let text = self.src.get(start..start + stop).unwrap_or_default();
+        if rest.get(stop) == Some(&b'"') {
             self.pos = start + stop + 1;
-            return Ok(Cow::Borrowed(&self.src[start..start + stop]));
+            return Ok(Cow::Borrowed(text));
         }
         // An escape: copy what came before it and continue on the slow path.
         let mut out = String::with_capacity(stop + 16);
-        out.push_str(&self.src[start..start + stop]);
+        out.push_str(text);
         self.pos = start + stop;
         self.string_slow(out).map(Cow::Owned)
     }
 
     fn string_slow(&mut self, mut out: String) -> Result<String, JsonError> {
         loop {
-            let rest = &self.bytes[self.pos..];
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
             let Some(stop) = memchr::memchr2(b'"', b'\\', rest) else {
                 return Err(self.err("unterminated string"));
             };
-            if let Some(bad) = rest[..stop].iter().position(|&b| b < 0x20) {
+            let body = rest.get(..stop).unwrap_or_default();
+            if let Some(bad) = body.iter().position(|&b| b < 0x20) {
                 self.pos += bad;
                 return Err(self.err("control character in string"));
             }
-            out.push_str(&self.src[self.pos..self.pos + stop]);
+            out.push_str(self.src.get(self.pos..self.pos + stop).unwrap_or_default());
             self.pos += stop;
-            if rest[stop] == b'"' {
+            if rest.get(stop) == Some(&b'"') {
                 self.pos += 1;
                 return Ok(out);
             }
@@ -571,7 +582,8 @@ impl<'a> Parser<'a> {
                     let ch = if (0xD800..0xDC00).contains(&hi) {
                         // A high surrogate must pair with a following \uDC00..DFFF;
                         // a lone one becomes U+FFFD, as a lenient decoder would.
-                        if self.bytes[self.pos..].starts_with(b"\\u") {
+                        let next = self.bytes.get(self.pos..).unwrap_or_default();
+                        if next.starts_with(b"\\u") {
                             let save = self.pos;
                             self.pos += 2;
                             let lo = self.hex4()?;

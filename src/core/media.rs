@@ -359,18 +359,21 @@ fn sniff_ebml(head: &[u8]) -> Option<MediaType> {
     // (a truncated head, an odd size) falls back to Matroska: the 4-byte
     // magic alone already identifies the family.
     let mut at = 4;
-    let (header_len, n) = read_vint(&head[at..], false).unwrap_or((u64::MAX, 1));
+    let (header_len, n) = head
+        .get(at..)
+        .and_then(|rest| read_vint(rest, false))
+        .unwrap_or((u64::MAX, 1));
     at += n;
     let end = usize::try_from(header_len)
         .ok()
         .and_then(|len| at.checked_add(len))
         .map_or(head.len(), |end| end.min(head.len()));
     while at < end {
-        let Some((id, id_len)) = read_vint(&head[at..end], true) else {
+        let Some((id, id_len)) = head.get(at..end).and_then(|b| read_vint(b, true)) else {
             break;
         };
         at += id_len;
-        let Some((len, len_len)) = read_vint(&head[at..end], false) else {
+        let Some((len, len_len)) = head.get(at..end).and_then(|b| read_vint(b, false)) else {
             break;
         };
         at += len_len;
@@ -408,7 +411,7 @@ fn read_vint(bytes: &[u8], keep_marker: bool) -> Option<(u64, usize)> {
     } else {
         u64::from(first) & (0xFF >> len)
     };
-    for &b in &raw[1..] {
+    for &b in raw.iter().skip(1) {
         value = (value << 8) | u64::from(b);
     }
     Some((value, len))
@@ -663,10 +666,10 @@ pub fn check_url(url: &str) -> Result<(), Error> {
         )));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid_input(format!(
-            "The URL \"{}\" contains spaces or invisible characters; remove them first.",
-            shown.escape_debug()
-        )));
+        let mut msg = String::from("The URL \"");
+        crate::core::text::push_escaped(&shown, &mut msg);
+        msg.push_str("\" contains spaces or invisible characters; remove them first.");
+        return Err(Error::invalid_input(msg));
     }
     let Some((scheme, rest)) = url.split_once("://") else {
         let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {

@@ -13,6 +13,7 @@ pub mod gui;
 pub mod intent;
 pub mod json;
 pub mod media;
+pub mod number;
 pub mod policy;
 // The hot decode path lives in its own crate (`decode/`) so it can be built
 // for speed while the rest is built for size; re-exported here so the core
@@ -20,4 +21,5 @@ pub mod policy;
 #[cfg(feature = "spec-oracle")]
 pub use nemo_decode::sse_reference;
 pub use nemo_decode::{sse, swar};
+pub mod text;
 pub mod timeline;

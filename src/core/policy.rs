@@ -213,7 +213,7 @@ impl TurnTick {
             TurnTick::Stalled { idle_ms } => Some(Error::stream_stalled(idle_ms / 60_000)),
             TurnTick::Capped { elapsed_ms } => Some(Error::timeout(format!(
                 "The agent did not finish within {} minutes, so the turn was stopped. Your project is safe; check its state or try again.",
-                elapsed_ms / 60_000
+                crate::core::format::Int::from(elapsed_ms / 60_000)
             ))),
             TurnTick::Idle { .. } | TurnTick::StillWorking { .. } => None,
         }
@@ -560,7 +560,7 @@ impl RenderStep {
         match *self {
             RenderStep::Fail(ErrorKind::Timeout) => Some(Error::timeout(format!(
                 "The export did not finish after {} status checks, also after one retry. Try exporting again later.",
-                timing.render_max_polls
+                crate::core::format::Int::from(timing.render_max_polls)
             ))),
             RenderStep::Fail(ErrorKind::Aborted) => Some(Error::aborted()),
             RenderStep::Fail(kind) => Some(Error::new(

@@ -14,8 +14,6 @@
 //! [`Track`]s from it on demand. Reading is tolerant everywhere: a missing or
 //! wrongly typed field becomes a default, never an error.
 
-use std::fmt::Write as _;
-
 use crate::core::json::{self, Value};
 
 /// What a track holds, from its `tt` key.
@@ -367,7 +365,7 @@ fn str_of(v: Option<&Value<'_>>) -> Option<String> {
 fn num_of(v: Option<&Value<'_>>) -> Option<f64> {
     let n = match v? {
         Value::Number(_) => v?.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::String(s) => crate::core::number::parse_f64(s.trim()),
         _ => None,
     }?;
     n.is_finite().then_some(n)
@@ -421,7 +419,7 @@ fn file_name(src: &str) -> Option<&str> {
 // ---- Formatting helpers ---------------------------------------------------
 
 fn push_u64(out: &mut String, n: u64) {
-    let _ = write!(out, "{n}");
+    crate::core::format::push_digits(n, 1, out);
 }
 
 /// Milliseconds as seconds with up to three decimals: 2500 → "2.5".
@@ -483,7 +481,9 @@ fn ratio_text(w: u64, h: u64) -> String {
             (w / g, h / g)
         });
     let mut s = String::new();
-    let _ = write!(s, "{a}:{b}");
+    crate::core::format::push_digits(a, 1, &mut s);
+    s.push(':');
+    crate::core::format::push_digits(b, 1, &mut s);
     s
 }
 
@@ -700,11 +700,11 @@ pub fn diff(old: &Timeline, new: &Timeline) -> Vec<Change> {
     let (ot, nt) = (old.tracks(), new.tracks());
     let mut out = Vec::new();
     let pairs = match_items(&ot, &nt, |t| t.id.as_deref(), |a, b| a.kind == b.kind);
-    for (j, track) in nt.iter().enumerate() {
-        match pairs[j] {
-            Some(i) => diff_segments(track.kind, &ot[i].segments, &track.segments, &mut out),
-            None => diff_segments(track.kind, &[], &track.segments, &mut out),
-        }
+    for (track, pair) in nt.iter().zip(&pairs) {
+        let old_segments = pair
+            .and_then(|i| ot.get(i))
+            .map_or(&[][..], |t| &t.segments);
+        diff_segments(track.kind, old_segments, &track.segments, &mut out);
     }
     for (i, track) in ot.iter().enumerate() {
         if !pairs.contains(&Some(i)) {
@@ -728,20 +728,25 @@ fn match_items<T>(
 ) -> Vec<Option<usize>> {
     let mut used = vec![false; old.len()];
     let mut pairs = vec![None; new.len()];
-    for (j, n) in new.iter().enumerate() {
+    // Claims the first unused `old` item that `accept` takes.
+    let claim = |used: &mut [bool], accept: &dyn Fn(&T) -> bool| {
+        let i = old
+            .iter()
+            .zip(used.iter())
+            .position(|(o, &u)| !u && accept(o))?;
+        if let Some(u) = used.get_mut(i) {
+            *u = true;
+        }
+        Some(i)
+    };
+    for (n, pair) in new.iter().zip(pairs.iter_mut()) {
         if let Some(nid) = id(n) {
-            if let Some(i) = (0..old.len()).find(|&i| !used[i] && id(&old[i]) == Some(nid)) {
-                used[i] = true;
-                pairs[j] = Some(i);
-            }
+            *pair = claim(&mut used, &|o| id(o) == Some(nid));
         }
     }
-    for (j, n) in new.iter().enumerate() {
-        if pairs[j].is_none() {
-            if let Some(i) = (0..old.len()).find(|&i| !used[i] && fallback(&old[i], n)) {
-                used[i] = true;
-                pairs[j] = Some(i);
-            }
+    for (n, pair) in new.iter().zip(pairs.iter_mut()) {
+        if pair.is_none() {
+            *pair = claim(&mut used, &|o| fallback(o, n));
         }
     }
     pairs
@@ -749,9 +754,9 @@ fn match_items<T>(
 
 fn diff_segments(kind: TrackKind, old: &[Segment], new: &[Segment], out: &mut Vec<Change>) {
     let pairs = match_items(old, new, |s| s.id.as_deref(), |_, _| true);
-    for (j, seg) in new.iter().enumerate() {
-        match pairs[j] {
-            Some(i) => compare(kind, &old[i], seg, out),
+    for (seg, pair) in new.iter().zip(&pairs) {
+        match pair.and_then(|i| old.get(i)) {
+            Some(o) => compare(kind, o, seg, out),
             None => out.push(Change::Added {
                 kind,
                 segment: seg.clone(),
@@ -845,7 +850,8 @@ pub fn summarize_changes(changes: &[Change]) -> String {
         if i == 0 {
             let mut chars = d.chars();
             if let Some(first) = chars.next() {
-                out.extend(first.to_uppercase());
+                // Every description starts with a fixed ASCII word.
+                out.push(first.to_ascii_uppercase());
                 out.push_str(chars.as_str());
             }
         } else {

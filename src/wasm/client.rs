@@ -354,7 +354,8 @@ impl NemoClient {
             let err = match read_envelope(status, &body, ctx) {
                 Err(e) => e,
                 Ok(_) => Error::protocol(format!(
-                    "expected a stream, got a JSON reply (HTTP {status})"
+                    "expected a stream, got a JSON reply (HTTP {})",
+                    crate::core::format::Int::from(status)
                 )),
             };
             match err.kind() {
@@ -452,12 +453,19 @@ thread_local! {
 /// A signal that never fires, shared by every call made without one: no
 /// controller per request, and [`http::send`] leaves it off the fetch.
 pub(crate) fn never_signal() -> AbortSignal {
-    NEVER.with(Clone::clone)
+    // `try_with`, not `with`: the thread-local is never destroyed in wasm,
+    // and `with` would link in its panic message. A fresh signal that
+    // never fires would do just as well.
+    NEVER
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| AbortController::new().signal())
 }
 
 /// Whether `signal` is the shared never-firing one.
 pub(crate) fn is_never(signal: &AbortSignal) -> bool {
-    NEVER.with(|n| js_sys::Object::is(n, signal))
+    NEVER
+        .try_with(|n| js_sys::Object::is(n, signal))
+        .unwrap_or(false)
 }
 
 /// Parses `NemoClientOptions`.

@@ -190,7 +190,9 @@ pub fn json_to_js(v: &Value<'_>) -> JsValue {
     match v {
         Value::Null => JsValue::NULL,
         Value::Bool(b) => JsValue::from_bool(*b),
-        Value::Number(n) => JsValue::from_f64(n.parse().unwrap_or(f64::NAN)),
+        Value::Number(n) => {
+            JsValue::from_f64(crate::core::number::parse_f64(n).unwrap_or(f64::NAN))
+        }
         Value::String(s) => JsValue::from_str(s),
         Value::Array(items) => items.iter().map(json_to_js).collect::<Array>().into(),
         Value::Object(o) => {

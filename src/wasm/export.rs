@@ -306,10 +306,15 @@ impl ExportJob {
             };
             api::read_envelope(status, &text, ctx)?;
             return Err(Error::protocol(format!(
-                "the download answered with a JSON reply instead of the video (HTTP {status})"
+                "the download answered with a JSON reply instead of the video (HTTP {})",
+                crate::core::format::Int::from(status)
             ))
             .with_status(status));
         }
-        Err(Error::protocol(format!("the download failed with HTTP {status}")).with_status(status))
+        Err(Error::protocol(format!(
+            "the download failed with HTTP {}",
+            crate::core::format::Int::from(status)
+        ))
+        .with_status(status))
     }
 }

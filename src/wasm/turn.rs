@@ -493,7 +493,10 @@ fn still_working_message(elapsed_ms: u64) -> String {
     if minutes <= 1 {
         "Still working on it…".into()
     } else {
-        format!("Still working on it ({minutes} min so far)…")
+        format!(
+            "Still working on it ({} min so far)…",
+            crate::core::format::Int::from(minutes)
+        )
     }
 }
 
@@ -502,7 +505,7 @@ fn first_sentence(text: &str) -> String {
         .char_indices()
         .find(|(_, c)| matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '\n'))
         .map_or(text.len(), |(i, c)| i + c.len_utf8());
-    text[..end].trim().to_string()
+    text.get(..end).unwrap_or(text).trim().to_string()
 }
 
 enum Read {
