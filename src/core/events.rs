@@ -13,6 +13,7 @@
 
 use crate::core::error::Error;
 use crate::core::json::{self, Object, Value};
+use crate::core::text;
 pub use nemo_decode::scan::{
     scan, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart, MAX_DEPTH,
 };
@@ -327,15 +328,18 @@ fn humanize(name: &str) -> String {
             prev_lower = false;
             continue;
         }
-        if ch.is_uppercase() && prev_lower {
+        // ASCII case only: tool names are identifiers, and the Unicode case
+        // tables behind `char::to_uppercase` & co. would cost the wasm about
+        // 28 KB. Other letters are kept as they are.
+        if ch.is_ascii_uppercase() && prev_lower {
             s.push(' ');
         }
-        prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
-        if s.is_empty() {
-            s.extend(ch.to_uppercase());
+        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        s.push(if s.is_empty() {
+            text::upper(ch)
         } else {
-            s.extend(ch.to_lowercase());
-        }
+            ch.to_ascii_lowercase()
+        });
     }
     let trimmed = s.trim_end().len();
     s.truncate(trimmed);
