@@ -173,6 +173,7 @@ w('|---|---|---|---|---|---|');
 const what = {
   sse_decoder: 'chunking never changes the decode; bounded output; agrees with a literal WHATWG transcription',
   event_decoder: '`events::decode` = `decode_into`; a failed decode leaves the vector untouched; `TurnAssembler` never shows text twice, `finish` idempotent, messages = finals',
+  event_batch: 'the packed `BatchDecoder` (what the wasm `AgentDecoder` runs, skipping the whole-event UTF-8 check) yields the same rows as `SseDecoder` + `events::decode` on any bytes, in any chunking, at the default and a 64-byte limit',
   envelope: '`read_envelope(_doc)` on any status and body; 429/402 mapping; errors have messages and no token; every typed reader; credits finite; progress 0–100; resolved download URLs are http(s); `normalize_base_url` idempotent; `check_url`',
   draft_model: '`Timeline::parse` → `to_json` → parse round trip (equal, byte-identical); summary names every track; `diff(t, t)` empty; `diff` of equal timelines empty',
   json: '`json::parse` → `to_json` round trip and stability; no raw control characters out; `redact` never lets `nmv_` through and is idempotent',
