@@ -10,7 +10,7 @@
 
 #![allow(missing_docs)]
 
-use js_sys::{Function, Object, Promise, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -84,13 +84,6 @@ extern "C" {
     pub fn size(this: &Blob) -> f64;
     #[wasm_bindgen(method, getter, js_name = type)]
     pub fn mime_type(this: &Blob) -> String;
-
-    /// A `FormData`.
-    pub type FormData;
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> FormData;
-    #[wasm_bindgen(method)]
-    pub fn append(this: &FormData, name: &str, blob: &Blob, filename: &str);
 }
 
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
@@ -164,12 +157,13 @@ extern "C" {
         signal: &AbortSignal,
         on_progress: &JsValue,
     ) -> Promise;
-    /// POSTs a form with progress; resolves to `{status, text}`.
+    /// POSTs `[[blob, filename], …]` as a multipart form with progress;
+    /// resolves to `{status, text}`.
     #[wasm_bindgen(js_name = postForm)]
     pub fn post_form(
         url: &str,
         headers: &Object,
-        form: &FormData,
+        files: &Array,
         total: f64,
         signal: &AbortSignal,
         on_progress: &JsValue,
