@@ -1,6 +1,8 @@
 // Figure 2 (end to end over loopback, against the emulator) and figure 3
 // (request overhead).
-//   node bench/e2e.mjs [--smoke] [--turns 8] [--replays 30] [--calls 1000] [--reps 5]
+//   node bench/e2e.mjs [--smoke] [--turns 8] [--replays 30] [--calls 1000] [--reps 5] [--only credits]
+// `--only credits` runs only the request-overhead part (for quick iterations;
+// `make bench` always runs everything).
 // - Latency, server write → app callback: the emulator stamps each ADK event
 //   with `timestamp` (epoch seconds, µs) when it emits it; the app notes the
 //   wall clock when its callback sees the event. Ours: `session.send` with
@@ -26,6 +28,7 @@ const CALLS = Number(arg('calls', SMOKE ? 20 : 1000));
 const REPS = Number(arg('reps', SMOKE ? 1 : 5));
 const SPEED = arg('speed', '20');
 const PROMPT = 'hello';
+const ONLY_CREDITS = arg('only', '') === 'credits';
 
 const { NemoClient } = await import(join(PKG, 'node.js'));
 const EMU = 'bench-e2e';
@@ -62,48 +65,66 @@ try {
     return msgs[msgs.length - 1].turn_id;
   }
 
-  // ---- latency ----
-  const oursLat = [];
-  const peerLat = [];
-  let deltasPerTurn = 0;
-  for (let t = 0; t < TURNS; t++) {
-    const seen = [];
-    const turn = session.send(PROMPT, { onEvent: (ev) => ev.type === 'text-delta' && seen.push(epochMs()) });
-    await turn.result;
-    const stamps = [];
-    await rawTurn(PROMPT, `${await lastTurnId()}:0`, (o) => isDelta(o) && stamps.push(o.timestamp * 1000));
-    if (stamps.length !== seen.length) throw new Error(`matched ${seen.length} callbacks to ${stamps.length} stamps`);
-    seen.forEach((at, i) => oursLat.push(at - stamps[i]));
-    deltasPerTurn = seen.length;
-    await rawTurn(PROMPT, null, (o, at) => isDelta(o) && peerLat.push(at - o.timestamp * 1000));
-  }
-  const lat = (xs) => ({ median: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
+  let latency = null;
+  let replay = null;
+  if (!ONLY_CREDITS) ({ latency, replay } = await latencyAndReplay());
+  async function latencyAndReplay() {
+    // ---- latency ----
+    const oursLat = [];
+    const peerLat = [];
+    let deltasPerTurn = 0;
+    for (let t = 0; t < TURNS; t++) {
+      const seen = [];
+      const turn = session.send(PROMPT, { onEvent: (ev) => ev.type === 'text-delta' && seen.push(epochMs()) });
+      await turn.result;
+      const stamps = [];
+      await rawTurn(PROMPT, `${await lastTurnId()}:0`, (o) => isDelta(o) && stamps.push(o.timestamp * 1000));
+      if (stamps.length !== seen.length) throw new Error(`matched ${seen.length} callbacks to ${stamps.length} stamps`);
+      seen.forEach((at, i) => oursLat.push(at - stamps[i]));
+      deltasPerTurn = seen.length;
+      await rawTurn(PROMPT, null, (o, at) => isDelta(o) && peerLat.push(at - o.timestamp * 1000));
+    }
+    const lat = (xs) => ({ median: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
 
-  // ---- throughput on the replay path ----
-  const turnId = await lastTurnId();
-  let replayEvents = 0;
-  await rawTurn(PROMPT, `${turnId}:0`, () => replayEvents++);
-  const oursSecs = [];
-  const peerSecs = [];
-  let oursCount = 0;
-  let replayBytes = 0;
-  const handle = { v: 1, baseUrl: base, sessionId: session.sessionId, taskId: session.taskId, lastEventId: `${turnId}:0`, turnText: PROMPT };
-  for (let i = 0; i < REPLAYS; i++) {
-    let n = 0;
-    let t = now();
-    const s2 = NemoClient.resume(handle, opts);
-    const turn = s2.resumeTurn({ onEvent: () => n++ });
-    await turn.result;
-    oursSecs.push((now() - t) / 1000);
-    oursCount = n;
-    n = 0;
-    t = now();
-    await rawTurn(PROMPT, `${turnId}:0`, () => n++);
-    peerSecs.push((now() - t) / 1000);
-  }
-  {
-    const h = { ...headers, 'Content-Type': 'application/json', Accept: 'text/event-stream', 'Last-Event-ID': `${turnId}:0` };
-    replayBytes = (await (await fetch(`${base}/run_sse`, { method: 'POST', headers: h, body: body(PROMPT) })).arrayBuffer()).byteLength;
+    // ---- throughput on the replay path ----
+    const turnId = await lastTurnId();
+    let replayEvents = 0;
+    await rawTurn(PROMPT, `${turnId}:0`, () => replayEvents++);
+    const oursSecs = [];
+    const peerSecs = [];
+    let oursCount = 0;
+    let replayBytes = 0;
+    const handle = { v: 1, baseUrl: base, sessionId: session.sessionId, taskId: session.taskId, lastEventId: `${turnId}:0`, turnText: PROMPT };
+    for (let i = 0; i < REPLAYS; i++) {
+      let n = 0;
+      let t = now();
+      const s2 = NemoClient.resume(handle, opts);
+      const turn = s2.resumeTurn({ onEvent: () => n++ });
+      await turn.result;
+      oursSecs.push((now() - t) / 1000);
+      oursCount = n;
+      n = 0;
+      t = now();
+      await rawTurn(PROMPT, `${turnId}:0`, () => n++);
+      peerSecs.push((now() - t) / 1000);
+    }
+    {
+      const h = { ...headers, 'Content-Type': 'application/json', Accept: 'text/event-stream', 'Last-Event-ID': `${turnId}:0` };
+      replayBytes = (await (await fetch(`${base}/run_sse`, { method: 'POST', headers: h, body: body(PROMPT) })).arrayBuffer()).byteLength;
+    }
+    return {
+      latency: { turns: TURNS, deltasPerTurn, ours: lat(oursLat), peer: lat(peerLat) },
+      replay: {
+        replays: REPLAYS,
+        events: replayEvents,
+        bytes: replayBytes,
+        oursCallbacks: oursCount,
+        ours: stats(oursSecs.map((s) => replayEvents / s)),
+        peer: stats(peerSecs.map((s) => replayEvents / s)),
+        oursMs: stats(oursSecs.map((s) => s * 1000)),
+        peerMs: stats(peerSecs.map((s) => s * 1000)),
+      },
+    };
   }
 
   // ---- request overhead: credits() ----
@@ -126,17 +147,8 @@ try {
     section: 'e2e',
     speed: Number(SPEED),
     prompt: PROMPT,
-    latency: { turns: TURNS, deltasPerTurn, ours: lat(oursLat), peer: lat(peerLat) },
-    replay: {
-      replays: REPLAYS,
-      events: replayEvents,
-      bytes: replayBytes,
-      oursCallbacks: oursCount,
-      ours: stats(oursSecs.map((s) => replayEvents / s)),
-      peer: stats(peerSecs.map((s) => replayEvents / s)),
-      oursMs: stats(oursSecs.map((s) => s * 1000)),
-      peerMs: stats(peerSecs.map((s) => s * 1000)),
-    },
+    latency,
+    replay,
     credits: {
       calls: CALLS,
       oursMs: stats(creditRuns.map((r) => r.oursMs)),
