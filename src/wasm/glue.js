@@ -240,6 +240,40 @@ export async function postForm(url, headers, files, total, signal, onProgress) {
   return { status: res.status, text };
 }
 
+/** `fetch(url, init)`, with `signal` added when given. */
+export function fetchWith(url, init, signal) {
+  return fetch(url, signal ? { ...init, signal } : init);
+}
+
+/**
+ * One exchange with a small reply, in one promise: `fetch` then the body as
+ * text. Resolves to `{ status, text }`. `init` is not modified (the client
+ * reuses it); `signal`, when given, covers the body too.
+ */
+export async function fetchText(url, init, signal) {
+  const res = await fetch(url, signal ? { ...init, signal } : init);
+  return { status: res.status, text: await res.text() };
+}
+
+/**
+ * A GET read in wasm without a Rust future: `fetch`, the body as text, then
+ * `read(id, status, text)` (wasm), whose result the promise takes. A failed
+ * fetch or body read calls `read(id, 0, error)` (which throws the typed
+ * error). `init` is not modified.
+ */
+export function getThen(url, init, signal, id, read) {
+  const failed = (e) => read(id, 0, e);
+  return fetch(url, signal ? { ...init, signal } : init).then(
+    (res) => res.text().then((text) => read(id, res.status, text), failed),
+    failed,
+  );
+}
+
+/** The credit balance as a plain object. */
+export function creditsObject(available, frozen, total) {
+  return { available, frozen, total };
+}
+
 /**
  * Settles like `promise`, or rejects with an AbortError as soon as `signal`
  * fires, removing its listener either way (long-lived signals don't leak).
