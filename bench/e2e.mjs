@@ -1,6 +1,8 @@
 // Figure 2 (end to end over loopback, against the emulator) and figure 3
 // (request overhead).
-//   node bench/e2e.mjs [--smoke] [--turns 8] [--replays 30] [--calls 1000] [--reps 5]
+//   node bench/e2e.mjs [--smoke] [--turns 8] [--replays 30] [--calls 1000] [--reps 5] [--only credits]
+// `--only credits` runs only the request-overhead part (for quick iterations;
+// `make bench` always runs everything).
 // - Latency, server write → app callback: the emulator stamps each ADK event
 //   with `timestamp` (epoch seconds, µs) when it emits it; the app notes the
 //   wall clock when its callback sees the event. Ours: `session.send` with
@@ -12,7 +14,8 @@
 //   at full speed: ours `NemoClient.resume(handle).resumeTurn()`, peer a raw
 //   fetch with `Last-Event-ID` + eventsource-parser + JSON.parse.
 // - Request overhead: `credits()` N times in a row vs raw fetch with the
-//   same headers, same token.
+//   same headers, same token; after one discarded rep of each, alternating
+//   which goes first.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
@@ -26,6 +29,7 @@ const CALLS = Number(arg('calls', SMOKE ? 20 : 1000));
 const REPS = Number(arg('reps', SMOKE ? 1 : 5));
 const SPEED = arg('speed', '20');
 const PROMPT = 'hello';
+const ONLY_CREDITS = arg('only', '') === 'credits';
 
 const { NemoClient } = await import(join(PKG, 'node.js'));
 const EMU = 'bench-e2e';
@@ -62,63 +66,99 @@ try {
     return msgs[msgs.length - 1].turn_id;
   }
 
-  // ---- latency ----
-  const oursLat = [];
-  const peerLat = [];
-  let deltasPerTurn = 0;
-  for (let t = 0; t < TURNS; t++) {
-    const seen = [];
-    const turn = session.send(PROMPT, { onEvent: (ev) => ev.type === 'text-delta' && seen.push(epochMs()) });
-    await turn.result;
-    const stamps = [];
-    await rawTurn(PROMPT, `${await lastTurnId()}:0`, (o) => isDelta(o) && stamps.push(o.timestamp * 1000));
-    if (stamps.length !== seen.length) throw new Error(`matched ${seen.length} callbacks to ${stamps.length} stamps`);
-    seen.forEach((at, i) => oursLat.push(at - stamps[i]));
-    deltasPerTurn = seen.length;
-    await rawTurn(PROMPT, null, (o, at) => isDelta(o) && peerLat.push(at - o.timestamp * 1000));
-  }
-  const lat = (xs) => ({ median: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
+  let latency = null;
+  let replay = null;
+  if (!ONLY_CREDITS) ({ latency, replay } = await latencyAndReplay());
+  async function latencyAndReplay() {
+    // ---- latency ----
+    const oursLat = [];
+    const peerLat = [];
+    let deltasPerTurn = 0;
+    for (let t = 0; t < TURNS; t++) {
+      const seen = [];
+      const turn = session.send(PROMPT, { onEvent: (ev) => ev.type === 'text-delta' && seen.push(epochMs()) });
+      await turn.result;
+      const stamps = [];
+      await rawTurn(PROMPT, `${await lastTurnId()}:0`, (o) => isDelta(o) && stamps.push(o.timestamp * 1000));
+      if (stamps.length !== seen.length) throw new Error(`matched ${seen.length} callbacks to ${stamps.length} stamps`);
+      seen.forEach((at, i) => oursLat.push(at - stamps[i]));
+      deltasPerTurn = seen.length;
+      await rawTurn(PROMPT, null, (o, at) => isDelta(o) && peerLat.push(at - o.timestamp * 1000));
+    }
+    const lat = (xs) => ({ median: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
 
-  // ---- throughput on the replay path ----
-  const turnId = await lastTurnId();
-  let replayEvents = 0;
-  await rawTurn(PROMPT, `${turnId}:0`, () => replayEvents++);
-  const oursSecs = [];
-  const peerSecs = [];
-  let oursCount = 0;
-  let replayBytes = 0;
-  const handle = { v: 1, baseUrl: base, sessionId: session.sessionId, taskId: session.taskId, lastEventId: `${turnId}:0`, turnText: PROMPT };
-  for (let i = 0; i < REPLAYS; i++) {
-    let n = 0;
-    let t = now();
-    const s2 = NemoClient.resume(handle, opts);
-    const turn = s2.resumeTurn({ onEvent: () => n++ });
-    await turn.result;
-    oursSecs.push((now() - t) / 1000);
-    oursCount = n;
-    n = 0;
-    t = now();
-    await rawTurn(PROMPT, `${turnId}:0`, () => n++);
-    peerSecs.push((now() - t) / 1000);
-  }
-  {
-    const h = { ...headers, 'Content-Type': 'application/json', Accept: 'text/event-stream', 'Last-Event-ID': `${turnId}:0` };
-    replayBytes = (await (await fetch(`${base}/run_sse`, { method: 'POST', headers: h, body: body(PROMPT) })).arrayBuffer()).byteLength;
+    // ---- throughput on the replay path ----
+    const turnId = await lastTurnId();
+    let replayEvents = 0;
+    await rawTurn(PROMPT, `${turnId}:0`, () => replayEvents++);
+    const oursSecs = [];
+    const peerSecs = [];
+    let oursCount = 0;
+    let replayBytes = 0;
+    const handle = { v: 1, baseUrl: base, sessionId: session.sessionId, taskId: session.taskId, lastEventId: `${turnId}:0`, turnText: PROMPT };
+    for (let i = 0; i < REPLAYS; i++) {
+      let n = 0;
+      let t = now();
+      const s2 = NemoClient.resume(handle, opts);
+      const turn = s2.resumeTurn({ onEvent: () => n++ });
+      await turn.result;
+      oursSecs.push((now() - t) / 1000);
+      oursCount = n;
+      n = 0;
+      t = now();
+      await rawTurn(PROMPT, `${turnId}:0`, () => n++);
+      peerSecs.push((now() - t) / 1000);
+    }
+    {
+      const h = { ...headers, 'Content-Type': 'application/json', Accept: 'text/event-stream', 'Last-Event-ID': `${turnId}:0` };
+      replayBytes = (await (await fetch(`${base}/run_sse`, { method: 'POST', headers: h, body: body(PROMPT) })).arrayBuffer()).byteLength;
+    }
+    return {
+      latency: { turns: TURNS, deltasPerTurn, ours: lat(oursLat), peer: lat(peerLat) },
+      replay: {
+        replays: REPLAYS,
+        events: replayEvents,
+        bytes: replayBytes,
+        oursCallbacks: oursCount,
+        ours: stats(oursSecs.map((s) => replayEvents / s)),
+        peer: stats(peerSecs.map((s) => replayEvents / s)),
+        oursMs: stats(oursSecs.map((s) => s * 1000)),
+        peerMs: stats(peerSecs.map((s) => s * 1000)),
+      },
+    };
   }
 
   // ---- request overhead: credits() ----
-  const creditRuns = [];
-  for (let r = 0; r < REPS; r++) {
-    let t = now();
-    for (let i = 0; i < CALLS; i++) await client.credits();
-    const ours = now() - t;
-    t = now();
-    for (let i = 0; i < CALLS; i++) {
+  const oursLoop = async (n) => {
+    const t = now();
+    for (let i = 0; i < n; i++) await client.credits();
+    return now() - t;
+  };
+  const rawLoop = async (n) => {
+    const t = now();
+    for (let i = 0; i < n; i++) {
       const res = await fetch(`${base}/api/credits/balance/simple`, { headers });
       const j = await res.json();
       if (j.code !== 0) throw new Error('credits failed');
     }
-    const raw = now() - t;
+    return now() - t;
+  };
+  // One discarded rep of each (JIT tiers, the keep-alive connection), then
+  // the reps, alternating which loop goes first so neither always runs on
+  // the other's warm-up.
+  await oursLoop(CALLS);
+  await rawLoop(CALLS);
+  const creditRuns = [];
+  for (let r = 0; r < REPS; r++) {
+    let ours;
+    let raw;
+    if (r % 2 === 0) {
+      ours = await oursLoop(CALLS);
+      raw = await rawLoop(CALLS);
+    } else {
+      raw = await rawLoop(CALLS);
+      ours = await oursLoop(CALLS);
+    }
     creditRuns.push({ oursMs: ours, rawMs: raw, ratio: ours / raw });
   }
 
@@ -126,17 +166,8 @@ try {
     section: 'e2e',
     speed: Number(SPEED),
     prompt: PROMPT,
-    latency: { turns: TURNS, deltasPerTurn, ours: lat(oursLat), peer: lat(peerLat) },
-    replay: {
-      replays: REPLAYS,
-      events: replayEvents,
-      bytes: replayBytes,
-      oursCallbacks: oursCount,
-      ours: stats(oursSecs.map((s) => replayEvents / s)),
-      peer: stats(peerSecs.map((s) => replayEvents / s)),
-      oursMs: stats(oursSecs.map((s) => s * 1000)),
-      peerMs: stats(peerSecs.map((s) => s * 1000)),
-    },
+    latency,
+    replay,
     credits: {
       calls: CALLS,
       oursMs: stats(creditRuns.map((r) => r.oursMs)),

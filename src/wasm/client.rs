@@ -10,7 +10,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::api::{
     self, endpoints, normalize_base_url, parse_credits, parse_session, parse_token, read_envelope,
-    read_envelope_doc, ApiRequest, Attribution, Credits, ErrorContext, SessionInfo,
+    read_envelope_doc, ApiRequest, Attribution, Credits, ErrorContext, Method, SessionInfo,
     DEFAULT_BASE_URL, DEFAULT_WEB_URL,
 };
 use crate::core::error::{Error, ErrorKind, Result};
@@ -79,6 +79,9 @@ struct Auth {
 pub(crate) struct Inner {
     pub(crate) cfg: ClientConfig,
     auth: RefCell<Auth>,
+    /// The `fetch` init of the last body-less GET and the token it carries:
+    /// reused while the token stays the same (the headers never change).
+    get_init: RefCell<Option<(Option<String>, JsValue)>>,
     storage: JsValue,
     pub(crate) on_handle: JsValue,
 }
@@ -112,6 +115,7 @@ impl NemoClient {
             inner: Rc::new(Inner {
                 cfg,
                 auth: RefCell::new(auth),
+                get_init: RefCell::new(None),
                 storage,
                 on_handle,
             }),
@@ -263,22 +267,33 @@ impl NemoClient {
         token: Option<&str>,
         signal: &AbortSignal,
     ) -> Result<Value<'static>> {
-        let res = http::send(
-            &self.inner.cfg.base_url,
-            req,
-            token,
-            &self.inner.cfg.attribution,
-            signal,
-        )
-        .await?;
-        let status = res.status();
-        let body = http::text(&res).await?;
+        let url = format!("{}{}", self.inner.cfg.base_url, req.path);
+        let init = self.init_for(req, token);
+        let (status, body) = http::exchange(&url, &init, signal).await?;
         let user_id = self.user_id();
         let ctx = ErrorContext {
             web_url: &self.inner.cfg.web_url,
             user_id: user_id.as_deref(),
         };
         read_envelope_doc(status, &body, ctx).map(Value::into_owned)
+    }
+
+    /// The `fetch` init for `req`; a body-less GET's is built once per token.
+    fn init_for(&self, req: &ApiRequest, token: Option<&str>) -> JsValue {
+        let attribution = &self.inner.cfg.attribution;
+        if req.method != Method::Get || req.body.is_some() || !req.headers.is_empty() {
+            return http::init_object(req, token, attribution).into();
+        }
+        let token = token.filter(|_| req.authenticated);
+        let mut cache = self.inner.get_init.borrow_mut();
+        match cache.as_ref() {
+            Some((t, init)) if t.as_deref() == token => init.clone(),
+            _ => {
+                let init: JsValue = http::init_object(req, token, attribution).into();
+                *cache = Some((token.map(str::to_owned), init.clone()));
+                init
+            }
+        }
     }
 
     /// Sends `req` with the protocol's recovery: a 1001 gets one shared
@@ -293,25 +308,46 @@ impl NemoClient {
         req: &ApiRequest,
         signal: &AbortSignal,
     ) -> Result<Value<'static>> {
+        self.request_doc_from(req, None, signal).await
+    }
+
+    /// [`request_doc`](Self::request_doc); with `failed`, continued from a
+    /// first reply that was that error (the request was sent with that
+    /// token): the recovery starts there, nothing is sent twice.
+    async fn request_doc_from(
+        &self,
+        req: &ApiRequest,
+        mut failed: Option<(Error, Option<String>)>,
+        signal: &AbortSignal,
+    ) -> Result<Value<'static>> {
         let mut reauthed = false;
         let mut rate_limited = false;
         loop {
-            let token = if req.authenticated {
-                Some(self.ensure_token(signal).await?)
-            } else {
-                None
+            let (err, token) = match failed.take() {
+                Some(f) => f,
+                None => {
+                    let token = if req.authenticated {
+                        Some(self.ensure_token(signal).await?)
+                    } else {
+                        None
+                    };
+                    match self.exchange_doc(req, token.as_deref(), signal).await {
+                        Err(e) => (e, token),
+                        ok => return ok,
+                    }
+                }
             };
-            match self.exchange_doc(req, token.as_deref(), signal).await {
-                Err(e) if e.kind() == ErrorKind::TokenExpired && !reauthed && req.authenticated => {
+            match err.kind() {
+                ErrorKind::TokenExpired if !reauthed && req.authenticated => {
                     reauthed = true;
                     self.refresh_token(token.as_deref(), signal).await?;
                 }
-                Err(e) if e.kind() == ErrorKind::RateLimited && !rate_limited => {
+                ErrorKind::RateLimited if !rate_limited => {
                     rate_limited = true;
                     self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
                         .await?;
                 }
-                other => return other,
+                _ => return Err(err),
             }
         }
     }
@@ -402,8 +438,35 @@ impl NemoClient {
 
     /// The credit balance.
     pub async fn credits_with(&self, signal: &AbortSignal) -> Result<Credits> {
-        let data = self.request(&endpoints::credits(), signal).await?;
-        parse_credits(&data)
+        self.credits_after(None, signal).await
+    }
+
+    /// The credit balance; with `failed`, the rest of a request whose first
+    /// reply (sent with that token) was that error.
+    async fn credits_after(
+        &self,
+        failed: Option<(Error, Option<String>)>,
+        signal: &AbortSignal,
+    ) -> Result<Credits> {
+        let doc = self
+            .request_doc_from(&endpoints::credits(), failed, signal)
+            .await?;
+        parse_credits(&api::take_data(doc))
+    }
+
+    /// `credits_after` as a promise of the JS object.
+    fn credits_promise(
+        &self,
+        failed: Option<(Error, Option<String>)>,
+        signal: AbortSignal,
+    ) -> Promise {
+        let this = self.clone();
+        future_to_promise(async move {
+            this.credits_after(failed, &signal)
+                .await
+                .map(|c| credits_to_js(&c).into())
+                .map_err(|e| error_to_js(&e))
+        })
     }
 
     /// The claim link for a session: `<web>/workspace/claim?ct=…`.
@@ -692,22 +755,110 @@ impl NemoClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
-        let this = self.clone();
         let signal = linked_signal(&options);
-        future_to_promise(async move {
-            this.credits_with(&signal)
-                .await
+        match self.credits_fast(&signal) {
+            Some(p) => p,
+            None => self.credits_promise(None, signal),
+        }
+    }
+}
+
+// ---- credits(): the fast path --------------------------------------------
+//
+// With a token at hand, `credits()` needs no Rust future: the JS glue sends
+// the request (`getThen`) and hands status and body to `READ_CREDITS`, which
+// reads the envelope here, in wasm. Only a reply that calls for a recovery
+// (1001, 429) continues as a future, from that reply: nothing is sent twice.
+// The reader function is made once; a call's state (client, token, signal)
+// waits in `CALLS` under the number the glue passes back.
+
+/// A `credits()` call in flight on the fast path.
+struct Call {
+    client: NemoClient,
+    token: String,
+    signal: AbortSignal,
+}
+
+type Reader = Closure<dyn Fn(u32, u16, JsValue) -> std::result::Result<JsValue, JsValue>>;
+
+thread_local! {
+    static CALLS: RefCell<Vec<Option<Call>>> = const { RefCell::new(Vec::new()) };
+    static READ_CREDITS: Reader = Closure::new(read_credits);
+}
+
+fn park_call(call: Call) -> u32 {
+    CALLS.with(|c| {
+        let mut calls = c.borrow_mut();
+        match calls.iter().position(Option::is_none) {
+            Some(i) => {
+                calls[i] = Some(call);
+                i as u32
+            }
+            None => {
+                calls.push(Some(call));
+                (calls.len() - 1) as u32
+            }
+        }
+    })
+}
+
+fn take_call(id: u32) -> Option<Call> {
+    CALLS.with(|c| c.borrow_mut().get_mut(id as usize).and_then(Option::take))
+}
+
+impl NemoClient {
+    /// `credits()` without a future, when a token is at hand.
+    fn credits_fast(&self, signal: &AbortSignal) -> Option<Promise> {
+        let token = self.inner.auth.borrow().token.clone()?;
+        if signal.aborted() {
+            return Some(Promise::reject(&error_to_js(&Error::aborted())));
+        }
+        let req = endpoints::credits();
+        let url = format!("{}{}", self.inner.cfg.base_url, req.path);
+        let init = self.init_for(&req, Some(&token));
+        let fetch_signal = http::fetch_signal(signal).cloned();
+        let id = park_call(Call {
+            client: self.clone(),
+            token,
+            signal: signal.clone(),
+        });
+        Some(
+            READ_CREDITS
+                .with(|read| glue::get_then(&url, &init, fetch_signal.as_ref(), id, read.as_ref())),
+        )
+    }
+}
+
+/// Reads a `credits()` reply (`status`, body text): the balance, the error,
+/// or (when the reply calls for a recovery) a promise of the rest of the
+/// request. Status 0: the fetch or the body read failed with `body`.
+fn read_credits(id: u32, status: u16, body: JsValue) -> std::result::Result<JsValue, JsValue> {
+    let call = take_call(id).ok_or_else(|| error_to_js(&Error::protocol("lost the call")))?;
+    if status == 0 {
+        return Err(error_to_js(&super::convert::error_from_js(&body)));
+    }
+    let text = body.as_string().unwrap_or_default();
+    let user_id = call.client.user_id();
+    let ctx = ErrorContext {
+        web_url: &call.client.inner.cfg.web_url,
+        user_id: user_id.as_deref(),
+    };
+    let err = match read_envelope(status, &text, ctx) {
+        Ok(data) => {
+            return parse_credits(&data)
                 .map(|c| credits_to_js(&c).into())
                 .map_err(|e| error_to_js(&e))
-        })
-    }
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::TokenExpired | ErrorKind::RateLimited) => e,
+        Err(e) => return Err(error_to_js(&e)),
+    };
+    Ok(call
+        .client
+        .credits_promise(Some((err, Some(call.token))), call.signal)
+        .into())
 }
 
 /// Credits as a JS object.
 pub(crate) fn credits_to_js(c: &Credits) -> Object {
-    Obj::new()
-        .num("available", c.available)
-        .num("frozen", c.frozen)
-        .num("total", c.total)
-        .build()
+    glue::credits_object(c.available, c.frozen, c.total)
 }

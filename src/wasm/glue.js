@@ -162,7 +162,8 @@ export async function blobHead(blob, n) {
 }
 
 /**
- * POSTs a FormData with upload progress where the platform allows it:
+ * POSTs files as multipart (one `files` field each; `files` is
+ * [[blob, filename], …]) with upload progress where the platform allows it:
  * - XMLHttpRequest (pages, dedicated workers): real `upload.onprogress`;
  * - Node 18+: the multipart body is streamed with `duplex: "half"` and the
  *   bytes are counted as fetch pulls them;
@@ -170,7 +171,7 @@ export async function blobHead(blob, n) {
  *   progress reported once at the start and once at the end.
  * Resolves to { status, text }.
  */
-export async function postForm(url, headers, form, total, signal, onProgress) {
+export async function postForm(url, headers, files, total, signal, onProgress) {
   const progress = (sent) => {
     if (onProgress) {
       try {
@@ -183,7 +184,9 @@ export async function postForm(url, headers, form, total, signal, onProgress) {
   // A platform transport installed by the package's Node entry (node:http
   // with backpressure: Node's fetch keeps a streamed request body in memory).
   const hook = globalThis[Symbol.for('nemo-video.postForm')];
-  if (typeof hook === 'function') return hook(url, headers, form, total, signal, progress);
+  if (typeof hook === 'function') return hook(url, headers, files, total, signal, progress);
+  const form = new FormData();
+  for (const [blob, filename] of files) form.append('files', blob, filename);
   if (typeof XMLHttpRequest === 'function') {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
@@ -235,6 +238,40 @@ export async function postForm(url, headers, form, total, signal, onProgress) {
   const text = await res.text();
   progress(total);
   return { status: res.status, text };
+}
+
+/** `fetch(url, init)`, with `signal` added when given. */
+export function fetchWith(url, init, signal) {
+  return fetch(url, signal ? { ...init, signal } : init);
+}
+
+/**
+ * One exchange with a small reply, in one promise: `fetch` then the body as
+ * text. Resolves to `{ status, text }`. `init` is not modified (the client
+ * reuses it); `signal`, when given, covers the body too.
+ */
+export async function fetchText(url, init, signal) {
+  const res = await fetch(url, signal ? { ...init, signal } : init);
+  return { status: res.status, text: await res.text() };
+}
+
+/**
+ * A GET read in wasm without a Rust future: `fetch`, the body as text, then
+ * `read(id, status, text)` (wasm), whose result the promise takes. A failed
+ * fetch or body read calls `read(id, 0, error)` (which throws the typed
+ * error). `init` is not modified.
+ */
+export function getThen(url, init, signal, id, read) {
+  const failed = (e) => read(id, 0, e);
+  return fetch(url, signal ? { ...init, signal } : init).then(
+    (res) => res.text().then((text) => read(id, res.status, text), failed),
+    failed,
+  );
+}
+
+/** The credit balance as a plain object. */
+export function creditsObject(available, frozen, total) {
+  return { available, frozen, total };
 }
 
 /**

@@ -1,6 +1,6 @@
-//! Bindings to the platform: the global `fetch`, and the small JS glue in
-//! `glue.js` (error classes, abortable sleep, async iteration, storage and
-//! upload progress).
+//! Bindings to the platform (`Response`, streams, signals, `Blob`) and the
+//! small JS glue in `glue.js` (fetch, error classes, abortable sleep, async
+//! iteration, storage and upload progress).
 //!
 //! Raw bindings: the items mirror the Web platform names and are not
 //! documented one by one.
@@ -10,15 +10,11 @@
 
 #![allow(missing_docs)]
 
-use js_sys::{Function, Object, Promise, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch(url, init)`.
-    #[wasm_bindgen(js_name = fetch)]
-    pub fn global_fetch(url: &str, init: &Object) -> Promise;
-
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
@@ -84,13 +80,6 @@ extern "C" {
     pub fn size(this: &Blob) -> f64;
     #[wasm_bindgen(method, getter, js_name = type)]
     pub fn mime_type(this: &Blob) -> String;
-
-    /// A `FormData`.
-    pub type FormData;
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> FormData;
-    #[wasm_bindgen(method)]
-    pub fn append(this: &FormData, name: &str, blob: &Blob, filename: &str);
 }
 
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
@@ -112,6 +101,33 @@ extern "C" {
     pub fn is_abort(e: &JsValue) -> bool;
     /// Resolves after `ms`; rejects when `signal` aborts.
     pub fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Promise;
+    /// `fetch(url, init)`, with `signal` added when given.
+    #[wasm_bindgen(js_name = fetchWith)]
+    pub fn global_fetch(url: &str, init: &Object, signal: Option<&AbortSignal>) -> Promise;
+    /// `fetch(url, init)` (with `signal` when given) and the body as text:
+    /// resolves to a [`TextReply`].
+    #[wasm_bindgen(js_name = fetchText)]
+    pub fn fetch_text(url: &str, init: &JsValue, signal: Option<&AbortSignal>) -> Promise;
+    /// `fetch(url, init)` (with `signal` when given), then
+    /// `read(id, status, bodyText)`, or `read(id, 0, error)` when the fetch
+    /// or the body read failed. Resolves to what `read` returns.
+    #[wasm_bindgen(js_name = getThen)]
+    pub fn get_then(
+        url: &str,
+        init: &JsValue,
+        signal: Option<&AbortSignal>,
+        id: u32,
+        read: &JsValue,
+    ) -> Promise;
+    /// `{ status, text }` from [`fetch_text`].
+    pub type TextReply;
+    #[wasm_bindgen(method, getter)]
+    pub fn status(this: &TextReply) -> u16;
+    #[wasm_bindgen(method, getter)]
+    pub fn text(this: &TextReply) -> String;
+    /// `{ available, frozen, total }`.
+    #[wasm_bindgen(js_name = creditsObject)]
+    pub fn credits_object(available: f64, frozen: f64, total: f64) -> Object;
     /// Settles like `p`, or rejects as soon as `signal` aborts.
     #[wasm_bindgen(js_name = raceAbort)]
     pub fn race_abort(p: &Promise, signal: &AbortSignal) -> Promise;
@@ -164,12 +180,13 @@ extern "C" {
         signal: &AbortSignal,
         on_progress: &JsValue,
     ) -> Promise;
-    /// POSTs a form with progress; resolves to `{status, text}`.
+    /// POSTs `[[blob, filename], …]` as a multipart form with progress;
+    /// resolves to `{status, text}`.
     #[wasm_bindgen(js_name = postForm)]
     pub fn post_form(
         url: &str,
         headers: &Object,
-        form: &FormData,
+        files: &Array,
         total: f64,
         signal: &AbortSignal,
         on_progress: &JsValue,

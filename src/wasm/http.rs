@@ -26,6 +26,25 @@ pub fn headers_object(headers: &[(&'static str, String)]) -> Object {
         .build()
 }
 
+/// The `fetch` init for `req`: method, headers and body (no signal).
+pub fn init_object(req: &ApiRequest, token: Option<&str>, attribution: &Attribution) -> Object {
+    let headers = common_headers(req, token, attribution);
+    let init = Obj::new()
+        .str("method", req.method.as_str())
+        .set("headers", headers_object(&headers));
+    match &req.body {
+        Some(body) => init.str("body", body),
+        None => init,
+    }
+    .build()
+}
+
+/// The signal to hand to fetch: none for the shared never-firing one (it
+/// would only cost fetch a listener).
+pub(crate) fn fetch_signal(signal: &AbortSignal) -> Option<&AbortSignal> {
+    (!super::client::is_never(signal)).then_some(signal)
+}
+
 /// Sends `req` to `base_url` and returns the raw `Response`.
 pub async fn send(
     base_url: &str,
@@ -38,19 +57,22 @@ pub async fn send(
         return Err(Error::aborted());
     }
     let url = format!("{base_url}{}", req.path);
-    let headers = common_headers(req, token, attribution);
-    let mut init = Obj::new()
-        .str("method", req.method.as_str())
-        .set("headers", headers_object(&headers));
-    // A signal that can never fire only costs fetch a listener: leave it off.
-    if !super::client::is_never(signal) {
-        init = init.set("signal", JsValue::from(signal.clone()));
-    }
-    if let Some(body) = &req.body {
-        init = init.str("body", body);
-    }
-    let res = await_js(glue::global_fetch(&url, &init.build())).await?;
+    let init = init_object(req, token, attribution);
+    let res = await_js(glue::global_fetch(&url, &init, fetch_signal(signal))).await?;
     Ok(res.unchecked_into())
+}
+
+/// One whole exchange for a small reply: sends `init` (from
+/// [`init_object`], reusable) to `url` and reads the body as text, in one
+/// promise. Returns the status and the body.
+pub async fn exchange(url: &str, init: &JsValue, signal: &AbortSignal) -> Result<(u16, String)> {
+    if signal.aborted() {
+        return Err(Error::aborted());
+    }
+    let reply: glue::TextReply = await_js(glue::fetch_text(url, init, fetch_signal(signal)))
+        .await?
+        .unchecked_into();
+    Ok((reply.status(), reply.text()))
 }
 
 /// Reads the whole body as text (bounded by what the server sends; replies

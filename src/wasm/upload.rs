@@ -1,7 +1,8 @@
 //! Upload: `File`, `Blob`, `Uint8Array` or URL strings, one or several per
 //! call. Every file's type (by name *and* magic bytes) and size are checked
-//! before a single byte is sent; the bodies go to `FormData` untouched and
-//! never enter wasm memory (only the first 64 bytes are read, to sniff).
+//! before a single byte is sent; the bodies go to `FormData` (or the Node
+//! transport) untouched and never enter wasm memory (only the first 64 bytes
+//! are read, to sniff).
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -11,7 +12,7 @@ use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::media::{self, MediaType, SNIFF_LEN};
 
 use super::convert::{get, get_string, Obj};
-use super::glue::{self, AbortSignal, Blob, FormData};
+use super::glue::{self, AbortSignal, Blob};
 use super::http::{await_js, headers_object};
 use super::session::Session;
 
@@ -134,20 +135,22 @@ async fn upload_files(
     let total: f64 = files.iter().map(|(b, _)| b.size()).sum();
     let req = endpoints::upload_files(session.id());
     let url = format!("{}{}", client.config().base_url, req.path);
+    // The multipart form is built on the JS side (or streamed from disk by
+    // the Node transport), from [[blob, filename], …].
+    let parts: Array = files
+        .iter()
+        .map(|(blob, name)| Array::of2(blob, &JsValue::from_str(name)))
+        .collect();
     let mut reauthed = false;
     let mut rate_limited = false;
     loop {
-        let form = FormData::new();
-        for (blob, name) in files {
-            form.append("files", blob, name);
-        }
         let token = client.ensure_token(signal).await?;
         let headers =
             crate::core::api::common_headers(&req, Some(&token), &client.config().attribution);
         let r = await_js(glue::post_form(
             &url,
             &headers_object(&headers),
-            &form,
+            &parts,
             total,
             signal,
             on_progress,

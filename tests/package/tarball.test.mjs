@@ -136,3 +136,66 @@ test('uploadFile streams from disk: RSS does not grow with the file size', () =>
   assert.equal(r.last, 1);
   assert.ok(r.growthMb < 80, `RSS grew ${r.growthMb.toFixed(1)} MB for a 160 MB upload (want < 80)`);
 });
+
+test('uploadFile in Node: several files, plain Blobs, progress in order, abort mid-body, a file changed on disk', () => {
+  const dir = tempDir('nemo-up-');
+  const photo = makePhoto(join(dir, 'photo.png'));
+  const big = join(dir, 'clip.mp4');
+  const head = Buffer.alloc(32);
+  head.writeUInt32BE(24, 0);
+  head.write('ftypisom', 4, 'latin1');
+  head.writeUInt32BE(0x200, 12);
+  head.write('isommp41', 16, 'latin1');
+  head.writeUInt32BE(8, 24);
+  head.write('free', 28, 'latin1');
+  writeFileSync(big, head);
+  execFileSync('truncate', ['-s', String(24 * 1024 * 1024), big]);
+  const r = node(`
+    import { appendFileSync, readFileSync } from 'node:fs';
+    import { NemoClient, openFileBlob, uploadFile } from 'nemo-video';
+    const client = new NemoClient({ baseUrl: ${JSON.stringify(emu.url)} });
+    const session = await client.createSession();
+    const seen = [];
+    const both = await uploadFile(session, [${JSON.stringify(photo)}, ${JSON.stringify(big)}], {
+      onProgress: (sent, total) => seen.push([sent, total]),
+    });
+    const ordered = seen.every(([s, t], i) => s <= t && (i === 0 || s >= seen[i - 1][0]));
+    // A Blob not backed by a file (bytes in memory) goes through the same transport.
+    const bytes = readFileSync(${JSON.stringify(photo)});
+    const mem = await session.upload(new Blob([bytes], { type: 'image/png' }), { filename: 'mem.png' });
+    // Aborted once a third of the body is out: rejects as an abort, promptly.
+    const ac = new AbortController();
+    let aborted;
+    const t = Date.now();
+    try {
+      await uploadFile(session, ${JSON.stringify(big)}, {
+        signal: ac.signal,
+        onProgress: (sent, total) => sent > total / 3 && ac.abort(),
+      });
+    } catch (e) {
+      aborted = { name: e.name, kind: e.kind, ms: Date.now() - t };
+    }
+    // A file that grows after it was opened is refused, not sent torn.
+    const blob = await openFileBlob(${JSON.stringify(big)});
+    appendFileSync(${JSON.stringify(big)}, 'more');
+    let changed;
+    try {
+      await session.upload(blob, { filename: 'clip.mp4' });
+    } catch (e) {
+      changed = { kind: e.kind, message: e.message };
+    }
+    console.log(JSON.stringify({
+      names: both.map((f) => f.filename), ordered, first: seen[0], last: seen[seen.length - 1],
+      mem: mem.map((f) => f.filename), aborted, changed,
+    }));
+  `);
+  assert.deepEqual(r.names, ['photo.png', 'clip.mp4']);
+  assert.ok(r.ordered, 'progress never goes back and never passes the total');
+  assert.equal(r.first[0], 0);
+  assert.equal(r.last[0], r.last[1]);
+  assert.deepEqual(r.mem, ['mem.png']);
+  assert.ok(r.aborted, 'the aborted upload rejected');
+  assert.equal(r.aborted.kind, 'aborted');
+  assert.ok(r.aborted.ms < 5000, `the abort took ${r.aborted.ms} ms`);
+  assert.ok(r.changed && typeof r.changed.kind === 'string', 'the changed file was refused with a typed error');
+});
