@@ -201,7 +201,7 @@ function render(m, r) {
     L.push(`| server write → app callback, p99 (ms) | ${f(lt.ours.p99, 2)} | ${f(lt.peer.p99, 2)} | ${f(lt.ours.p99 / lt.peer.p99, 2)}× |`);
     L.push(`| server write → app callback, max (ms) | ${f(lt.ours.max, 2)} | ${f(lt.peer.max, 2)} | |`);
     const rp = e.replay;
-    L.push(`| replay of a recorded turn (${rp.events} events, ${f(rp.bytes / 1024, 1)} KiB), wall ms, ${rp.replays} runs; ours includes a state GET and hits a ~40 ms TCP delayed-ACK stall (see notes) | ${mmm(rp.oursMs, 1)} | ${mmm(rp.peerMs, 1)} | ${f(rp.oursMs.median / rp.peerMs.median, 2)}× |`);
+    L.push(`| replay of a recorded turn (${rp.events} events, ${f(rp.bytes / 1024, 1)} KiB), wall ms, ${rp.replays} runs; ours includes a state GET first (see notes) | ${mmm(rp.oursMs, 1)} | ${mmm(rp.peerMs, 1)} | ${f(rp.oursMs.median / rp.peerMs.median, 2)}× |`);
     L.push(`| same, events/s | ${mmm(rp.ours, 0)} | ${mmm(rp.peer, 0)} | ${f(rp.ours.median / rp.peer.median, 2)}× |`);
     const c = e.credits;
     L.push(`| ${c.calls} sequential \`credits()\` vs raw \`fetch\`, same headers and token (ms), ${c.ratio.n} runs | ${mmm(c.oursMs, 0)} | ${mmm(c.rawMs, 0)} | ${mmm(c.ratio, 3)}× |`);

@@ -67,6 +67,8 @@ if (existsSync(named) && existsSync(twiggy)) {
     if (/dlmalloc|__rdl_|__rust_alloc|__rust_dealloc|__rust_realloc|alloc::raw_vec|RawVec|finish_grow/.test(n)) return 'allocator + Vec growth';
     let m = /nemo_video::core::(\w+)/.exec(n);
     if (m) return `nemo_video::core::${m[1]}`;
+    m = /nemo_decode::(\w+)/.exec(n);
+    if (m) return `nemo_decode::${m[1]} (opt-level 3)`;
     m = /nemo_video::wasm::(\w+)/.exec(n);
     if (m) return `nemo_video::wasm::${m[1]}`;
     if (/future_to_promise|wasm_bindgen_futures|js_sys::futures/.test(n)) return 'async state machines (future_to_promise: our async fns inlined)';
