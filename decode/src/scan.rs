@@ -26,7 +26,7 @@ pub const MAX_DEPTH: usize = 128;
 /// order: the content parts first, then the state delta, then a stream
 /// error. Empty data is a heartbeat; an event that carries nothing a client
 /// uses (only an `artifactDelta`, an unknown `{"type":…}`) yields nothing.
-/// The client's `core::events::decode_into` and its packed `EventBatch` are
+/// The client's `core::events::decode_into` and its `core::event_batch` are
 /// both sinks: one validating scan, two ways of keeping the result.
 ///
 /// `data` is raw bytes (the SSE decoder's data-only path skips its UTF-8

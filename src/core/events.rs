@@ -961,6 +961,13 @@ mod tests {
     }
 
     #[test]
+    fn the_scan_and_the_json_parser_accept_the_same_depth() {
+        // A sub-value the scan accepted is parsed again by `json::parse`;
+        // a different limit would turn a valid event into a failed one.
+        assert_eq!(MAX_DEPTH, json::MAX_DEPTH);
+    }
+
+    #[test]
     fn escapes_in_text_and_keys() {
         let data = r#"{"content":{"parts":[{"te\u0078t":"a\nb \u00e9 \ud83d\ude00"}]}}"#;
         assert_eq!(
