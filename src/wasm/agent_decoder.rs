@@ -56,6 +56,8 @@ export interface AgentEventLite {
 }
 "#;
 
+// KINDS is indexed by the row kinds of `core::event_batch::kind` (TEXT = 0 …
+// INVALID = 7); bit 3 of a row's flags is PARTIAL.
 #[wasm_bindgen(inline_js = r#"
 const KINDS = ["text", "thought", "tool_call", "tool_result", "state_delta", "heartbeat", "error", "invalid"];
 export function nemo_agent_build(text, table) {
