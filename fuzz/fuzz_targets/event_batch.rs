@@ -11,8 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nemo_video::core::event_batch::{kind, BatchDecoder};
-use nemo_video::core::events::{self, AgentEvent};
+use nemo_video::core::event_batch::{kind, reference_rows, BatchDecoder};
 use nemo_video::core::sse::{SseConfig, SseDecoder, SseItemRef};
 
 type Row = (u32, bool, String);
@@ -23,18 +22,7 @@ fn reference(stream: &[u8], cfg: SseConfig) -> Vec<Row> {
     let overflow = sse
         .push_with(stream, |item| {
             if let SseItemRef::Event(ev) = item {
-                match events::decode(ev.data) {
-                    Err(_) => rows.push((kind::INVALID, false, String::new())),
-                    Ok(evs) => rows.extend(evs.into_iter().map(|e| match e {
-                        AgentEvent::Text { text, partial, .. } => (kind::TEXT, partial, text),
-                        AgentEvent::Thought { text, partial } => (kind::THOUGHT, partial, text),
-                        AgentEvent::ToolCall { name, .. } => (kind::TOOL_CALL, false, name),
-                        AgentEvent::ToolResult { name, .. } => (kind::TOOL_RESULT, false, name),
-                        AgentEvent::StateDelta { .. } => (kind::STATE_DELTA, false, String::new()),
-                        AgentEvent::Heartbeat => (kind::HEARTBEAT, false, String::new()),
-                        AgentEvent::StreamError { message, .. } => (kind::ERROR, false, message),
-                    })),
-                }
+                rows.extend(reference_rows(ev.data));
             }
         })
         .is_err();
@@ -60,16 +48,25 @@ fuzz_target!(|input: &[u8]| {
 
     let mut batch = BatchDecoder::new(cfg);
     let mut got: Vec<Row> = Vec::new();
-    for piece in stream.chunks(if seed & 0x80 != 0 { stream.len().max(1) } else { chunk }) {
+    for piece in stream.chunks(if seed & 0x80 != 0 {
+        stream.len().max(1)
+    } else {
+        chunk
+    }) {
         batch.push(piece);
         let units: Vec<u16> = batch.text().encode_utf16().collect();
         let mut at = 0usize;
         for row in batch.table().chunks_exact(2) {
             let len = row[1] as usize;
-            let s = String::from_utf16(&units[at..at + len]).expect("rows cut on character boundaries");
+            let s =
+                String::from_utf16(&units[at..at + len]).expect("rows cut on character boundaries");
             at += len;
             let k = row[0] & 7;
-            got.push((k, row[0] & kind::PARTIAL != 0, if k == kind::INVALID { String::new() } else { s }));
+            got.push((
+                k,
+                row[0] & kind::PARTIAL != 0,
+                if k == kind::INVALID { String::new() } else { s },
+            ));
         }
         assert_eq!(at, units.len(), "the table covers the whole text");
     }

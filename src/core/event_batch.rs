@@ -185,10 +185,34 @@ impl<'a> EventSink<'a> for Batch {
     }
 }
 
+/// The reference for the batch: what [`events::decode`] makes of one
+/// event's data, as `(kind, partial, string)` rows, with an invalid event as
+/// one [`kind::INVALID`] row whose message is left out (it names a byte
+/// position, which may differ where U+FFFD replaced bad bytes). For the unit
+/// tests and the `event_batch` fuzz target.
+#[cfg(any(test, feature = "spec-oracle"))]
+pub fn reference_rows(data: &str) -> Vec<(u32, bool, String)> {
+    use crate::core::events::AgentEvent;
+    match events::decode(data) {
+        Err(_) => vec![(kind::INVALID, false, String::new())],
+        Ok(evs) => evs
+            .into_iter()
+            .map(|e| match e {
+                AgentEvent::Text { text, partial, .. } => (kind::TEXT, partial, text),
+                AgentEvent::Thought { text, partial } => (kind::THOUGHT, partial, text),
+                AgentEvent::ToolCall { name, .. } => (kind::TOOL_CALL, false, name),
+                AgentEvent::ToolResult { name, .. } => (kind::TOOL_RESULT, false, name),
+                AgentEvent::StateDelta { .. } => (kind::STATE_DELTA, false, String::new()),
+                AgentEvent::Heartbeat => (kind::HEARTBEAT, false, String::new()),
+                AgentEvent::StreamError { message, .. } => (kind::ERROR, false, message),
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::events::AgentEvent;
     use crate::core::sse::SseItemRef;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/adk");
@@ -210,21 +234,7 @@ mod tests {
 
     /// What the full decoder makes of the same data, as rows.
     fn expected(data: &str) -> Vec<(u32, bool, String)> {
-        match events::decode(data) {
-            Err(_) => vec![(kind::INVALID, false, String::new())],
-            Ok(evs) => evs
-                .into_iter()
-                .map(|e| match e {
-                    AgentEvent::Text { text, partial, .. } => (kind::TEXT, partial, text),
-                    AgentEvent::Thought { text, partial } => (kind::THOUGHT, partial, text),
-                    AgentEvent::ToolCall { name, .. } => (kind::TOOL_CALL, false, name),
-                    AgentEvent::ToolResult { name, .. } => (kind::TOOL_RESULT, false, name),
-                    AgentEvent::StateDelta { .. } => (kind::STATE_DELTA, false, String::new()),
-                    AgentEvent::Heartbeat => (kind::HEARTBEAT, false, String::new()),
-                    AgentEvent::StreamError { message, .. } => (kind::ERROR, false, message),
-                })
-                .collect(),
-        }
+        reference_rows(data)
     }
 
     fn batch_of(data: &str) -> Vec<(u32, bool, String)> {

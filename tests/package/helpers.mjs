@@ -94,6 +94,19 @@ export function makePhoto(path) {
   return path;
 }
 
+/** A sparse MP4 of `bytes` (a real ftyp box, then zeros): the emulator sniffs the type. */
+export function makeMp4(path, bytes) {
+  const head = Buffer.alloc(32);
+  head.writeUInt32BE(24, 0);
+  head.write('ftypisom', 4, 'latin1');
+  head.writeUInt32BE(0x200, 12);
+  head.write('isommp41', 16, 'latin1');
+  head.writeUInt32BE(8, 24);
+  head.write('free', 28, 'latin1');
+  writeFileSync(path, head);
+  execFileSync('truncate', ['-s', String(bytes), path]);
+}
+
 export function ffprobe(path) {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,codec_type,width,height', '-of', 'json', path], { encoding: 'utf8' });
   return JSON.parse(out).streams;

@@ -6,7 +6,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { installedProject, makePhoto, startEmulator, tarball, tempDir } from './helpers.mjs';
+import { installedProject, makeMp4, makePhoto, startEmulator, tarball, tempDir } from './helpers.mjs';
 
 let emu;
 let project;
@@ -106,17 +106,8 @@ test('environment variables, the persisted client id and the detected platform',
 test('uploadFile streams from disk: RSS does not grow with the file size', () => {
   const dir = tempDir('nemo-big-');
   const photo = makePhoto(join(dir, 'photo.png'));
-  // A 160 MB MP4 (a real ftyp header, then padding): the emulator sniffs the type.
   const big = join(dir, 'big.mp4');
-  const head = Buffer.alloc(32);
-  head.writeUInt32BE(24, 0);
-  head.write('ftypisom', 4, 'latin1');
-  head.writeUInt32BE(0x200, 12);
-  head.write('isommp41', 16, 'latin1');
-  head.writeUInt32BE(8, 24);
-  head.write('free', 28, 'latin1');
-  writeFileSync(big, head);
-  execFileSync('truncate', ['-s', String(160 * 1024 * 1024), big]);
+  makeMp4(big, 160 * 1024 * 1024);
   const r = node(`
     import { NemoClient, uploadFile } from 'nemo-video';
     const client = new NemoClient({ baseUrl: ${JSON.stringify(emu.url)} });
@@ -141,15 +132,7 @@ test('uploadFile in Node: several files, plain Blobs, progress in order, abort m
   const dir = tempDir('nemo-up-');
   const photo = makePhoto(join(dir, 'photo.png'));
   const big = join(dir, 'clip.mp4');
-  const head = Buffer.alloc(32);
-  head.writeUInt32BE(24, 0);
-  head.write('ftypisom', 4, 'latin1');
-  head.writeUInt32BE(0x200, 12);
-  head.write('isommp41', 16, 'latin1');
-  head.writeUInt32BE(8, 24);
-  head.write('free', 28, 'latin1');
-  writeFileSync(big, head);
-  execFileSync('truncate', ['-s', String(24 * 1024 * 1024), big]);
+  makeMp4(big, 24 * 1024 * 1024);
   const r = node(`
     import { appendFileSync, readFileSync } from 'node:fs';
     import { NemoClient, openFileBlob, uploadFile } from 'nemo-video';
