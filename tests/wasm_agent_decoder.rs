@@ -57,9 +57,10 @@ fn kinds_texts_and_flags() {
         data: \n\n\
         data: {\"error\":\"quota \\\"exceeded\\\"\"}\n\n\
         data: not json\n\n\
+        data: {\"content\":{\"parts\":[{\"text\":\"caf\\u00e9\"},{\"text\":\"ok\\n\"}]}}\n\n\
         data: {\"content\":{\"parts\":[{\"text\":\"after\"}]}}\n\n";
     let rows = decode(input.as_bytes(), 4096);
-    assert_eq!(rows.len(), 9, "{rows:?}");
+    assert_eq!(rows.len(), 11, "{rows:?}");
     assert_eq!(rows[0], "text|Hi \u{2600}\u{fe0f} \u{1d11e} 你好|true|-|-");
     assert_eq!(rows[1], "thought|plan|false|-|-");
     assert_eq!(rows[2], "tool_call|-|false|generate_video|-");
@@ -69,7 +70,11 @@ fn kinds_texts_and_flags() {
     assert_eq!(rows[6], "error|-|false|-|quota \"exceeded\"");
     assert!(rows[7].starts_with("invalid|-|false|-|"), "{}", rows[7]);
     assert!(rows[7].contains("not valid JSON"), "{}", rows[7]);
-    assert_eq!(rows[8], "text|after|false|-|-");
+    // ASCII and non-ASCII strings travel in two buffers; each row still
+    // gets its own, in order.
+    assert_eq!(rows[8], "text|caf\u{e9}|false|-|-");
+    assert_eq!(rows[9], "text|ok\n|false|-|-");
+    assert_eq!(rows[10], "text|after|false|-|-");
 }
 
 #[wasm_bindgen_test]

@@ -4,7 +4,9 @@
 //! - [`sse`]: the WHATWG Server-Sent Events decoder, incremental over bytes.
 //! - [`scan`]: the validating agent-event scan that hands what it finds to
 //!   an [`scan::EventSink`].
-//! - [`swar`]: the eight-bytes-at-a-time searches both lean on.
+//! - [`packed`]: the strings a batch hands to JavaScript, packed in two
+//!   buffers (ASCII bytes, UTF-16).
+//! - [`swar`]: the eight-bytes-at-a-time searches they lean on.
 //!
 //! # Why this is a crate of its own
 //!
@@ -17,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod packed;
 pub mod scan;
 pub mod sse;
 #[cfg(any(test, feature = "spec-oracle"))]

@@ -53,8 +53,8 @@ pub fn scan<'a>(data: &'a [u8], sink: &mut dyn EventSink<'a>) -> Result<(), Deco
 /// it keeps it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsonStr<'a> {
-    raw: &'a [u8],
-    escaped: bool,
+    pub(crate) raw: &'a [u8],
+    pub(crate) escaped: bool,
 }
 
 impl<'a> JsonStr<'a> {
@@ -106,13 +106,16 @@ impl<'a> JsonStr<'a> {
 
 /// A sink's position, for rolling back an event that turned out to be
 /// invalid or typed: its count of events and, for a sink that packs text,
-/// of bytes. Each sink fills in what it uses.
+/// the lengths of its buffers. Each sink fills in what it uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Mark {
     /// Events held.
     pub events: usize,
     /// Bytes of packed text held.
     pub bytes: usize,
+    /// Length of a second packed buffer, for a sink that keeps one (the
+    /// batch keeps non-ASCII texts apart, as UTF-16).
+    pub wide: usize,
 }
 
 /// A tool call or tool result found in an event.
@@ -379,7 +382,7 @@ fn push_lossy(out: &mut String, bytes: &[u8]) {
 }
 
 /// The four hex digits at `at`, if there are four.
-fn hex4(b: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn hex4(b: &[u8], at: usize) -> Option<u32> {
     let digits = b.get(at..at + 4)?;
     digits.iter().try_fold(0u32, |n, &d| {
         let v = char::from(d).to_digit(16)?;

@@ -57,6 +57,18 @@ pub fn find_line_end(bytes: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
+/// Whether every byte is ASCII: the high bits of all words, OR-ed (no early
+/// exit: the strings this checks are short, and nearly all are ASCII).
+pub fn is_ascii(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    let mut seen = 0;
+    while let Some(w) = load(bytes, at) {
+        seen |= w;
+        at += 8;
+    }
+    seen & HIGHS == 0 && bytes.get(at..).is_none_or(|tail| tail.is_ascii())
+}
+
 /// The length of `s` in UTF-16 code units (what JavaScript's `length` and
 /// `slice` count): one per character, two for those outside the Basic
 /// Multilingual Plane. Every byte counts one, minus each continuation byte
@@ -136,6 +148,14 @@ mod tests {
             for start in 0..bytes.len().min(9) {
                 let rest = &bytes[start..];
                 prop_assert_eq!(find_line_end(rest), memchr::memchr2(b'\r', b'\n', rest));
+            }
+        }
+
+        #[test]
+        fn is_ascii_agrees_with_std(bytes in proptest::collection::vec(
+            prop_oneof![4 => 0u8..0x80, 1 => any::<u8>()], 0..40)) {
+            for start in 0..bytes.len().min(9) {
+                prop_assert_eq!(is_ascii(&bytes[start..]), bytes[start..].is_ascii());
             }
         }
 

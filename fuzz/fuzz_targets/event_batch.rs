@@ -54,21 +54,10 @@ fuzz_target!(|input: &[u8]| {
         chunk
     }) {
         batch.push(piece);
-        let units: Vec<u16> = batch.text().encode_utf16().collect();
-        let mut at = 0usize;
-        for row in batch.table().chunks_exact(2) {
-            let len = row[1] as usize;
-            let s =
-                String::from_utf16(&units[at..at + len]).expect("rows cut on character boundaries");
-            at += len;
-            let k = row[0] & 7;
-            got.push((
-                k,
-                row[0] & kind::PARTIAL != 0,
-                if k == kind::INVALID { String::new() } else { s },
-            ));
-        }
-        assert_eq!(at, units.len(), "the table covers the whole text");
+        // Panics unless the table cuts both buffers exactly.
+        got.extend(batch.unpacked_rows().into_iter().map(|(k, partial, s)| {
+            (k, partial, if k == kind::INVALID { String::new() } else { s })
+        }));
     }
     assert_eq!(got, want, "batch and reference disagree");
 });

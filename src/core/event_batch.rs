@@ -6,16 +6,19 @@
 //!
 //! The wasm `AgentDecoder` hands each chunk's events to JavaScript. Crossing
 //! the boundary once per field (or building each object from wasm) costs
-//! more than the decoding itself, so a batch is two flat buffers instead:
-//! one string holding every event's text back to back, and a table of two
-//! numbers per event (kind and flags, then the UTF-16 length of its text).
-//! JS decodes the string once and slices it; see `src/wasm/agent_decoder.rs`.
-//! The native benchmark ceiling runs this very code.
+//! more than the decoding itself, so a batch is flat buffers instead: the
+//! events' ASCII strings back to back as bytes, the other strings back to
+//! back as UTF-16, and a table of two numbers per event (kind and
+//! flags, then the UTF-16 length of its text). JS decodes each buffer once
+//! and slices it; see `src/wasm/agent_decoder.rs`. The native benchmark
+//! ceiling runs this very code.
+//!
+//! The two string buffers and why there are two: [`nemo_decode::packed`].
 
 use crate::core::error::Error;
 use crate::core::events::{self, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart};
 use crate::core::sse::{SseConfig, SseDecoder};
-use crate::core::swar;
+use nemo_decode::packed::{Packed, PackedTexts};
 
 /// Row kinds (the low three bits of a row's first number).
 pub mod kind {
@@ -37,6 +40,10 @@ pub mod kind {
     pub const INVALID: u32 = 7;
     /// Flag bit: a text or thought is a streaming delta.
     pub const PARTIAL: u32 = 8;
+    /// Flag bit: the row's string is in [`wide`](super::BatchDecoder::wide)
+    /// (it has a non-ASCII character), not in
+    /// [`text`](super::BatchDecoder::text).
+    pub const WIDE: u32 = 16;
 }
 
 /// Decodes an agent's `text/event-stream` body chunk by chunk into
@@ -62,8 +69,7 @@ impl BatchDecoder {
     /// becomes one [`kind::INVALID`] row; decoding goes on.
     pub fn push(&mut self, chunk: &[u8]) {
         let batch = &mut self.batch;
-        batch.text.clear();
-        batch.table.clear();
+        batch.clear();
         let result = self.sse.push_data_with(chunk, |data| {
             if let Err(e) = events::scan(data, batch) {
                 batch.row(kind::INVALID, Error::from(e).message());
@@ -79,83 +85,123 @@ impl BatchDecoder {
     pub fn finish(&mut self) {
         let mut discarded = Vec::new();
         let _ = self.sse.finish(&mut discarded);
-        self.batch.text.clear();
-        self.batch.table.clear();
+        self.batch.clear();
     }
 
-    /// The texts of the last push's events, back to back.
-    pub fn text(&self) -> &str {
-        &self.batch.text
+    /// The all-ASCII strings of the last push's events, back to back.
+    pub fn ascii(&self) -> &[u8] {
+        self.batch.texts.ascii()
+    }
+
+    /// The other strings of the last push's events (those with a non-ASCII
+    /// character, flagged [`kind::WIDE`]), back to back, as UTF-16.
+    pub fn wide(&self) -> &[u16] {
+        self.batch.texts.wide()
     }
 
     /// Two numbers per event of the last push: kind and flags (see
-    /// [`kind`]), then the length of its string in [`text`](Self::text), in
-    /// UTF-16 code units (what JavaScript's `String#slice` counts).
+    /// [`kind`]), then the length of its string in UTF-16 code units (what
+    /// JavaScript's `String#slice` counts), in [`wide`](Self::wide) when
+    /// flagged [`kind::WIDE`], else in [`ascii`](Self::ascii).
     pub fn table(&self) -> &[u32] {
         &self.batch.table
     }
 
     /// Releases buffers that one large chunk grew past `limit` bytes.
     pub fn shrink(&mut self, limit: usize) {
-        if self.batch.text.capacity() > limit {
-            self.batch.text = String::new();
-        }
+        self.batch.texts.shrink(limit);
+    }
+
+    /// The last push's rows unpacked, as `(kind, partial, string)`: what JS
+    /// makes of them, for the unit tests and the `event_batch` fuzz target.
+    /// Panics if the table does not cut the buffers exactly.
+    #[cfg(any(test, feature = "spec-oracle"))]
+    pub fn unpacked_rows(&self) -> Vec<(u32, bool, String)> {
+        let ascii: Vec<u16> = self.ascii().iter().map(|&b| u16::from(b)).collect();
+        let wide = self.wide();
+        let (mut at, mut at_wide) = (0, 0);
+        let rows = self
+            .table()
+            .chunks_exact(2)
+            .map(|row| {
+                let len = row[1] as usize;
+                let (units, from) = if row[0] & kind::WIDE != 0 {
+                    (wide, &mut at_wide)
+                } else {
+                    (&ascii[..], &mut at)
+                };
+                let s = String::from_utf16(&units[*from..*from + len])
+                    .expect("rows cut on character boundaries");
+                *from += len;
+                (row[0] & 7, row[0] & kind::PARTIAL != 0, s)
+            })
+            .collect();
+        assert_eq!(at, ascii.len(), "the table covers the whole text");
+        assert_eq!(at_wide, wide.len(), "and the whole wide text");
+        rows
     }
 }
 
 /// The sink: the packed rows of one push.
 #[derive(Debug, Default)]
 struct Batch {
-    text: String,
+    texts: PackedTexts,
     table: Vec<u32>,
 }
 
 impl Batch {
-    /// Appends a row whose string is already at the end of `text`, from
-    /// byte `from`.
-    fn close_row(&mut self, flags: u32, from: usize) {
-        let units = self.text.get(from..).map_or(0, swar::utf16_len);
-        self.table.push(flags);
-        self.table.push(units);
+    fn clear(&mut self) {
+        self.texts.clear();
+        self.table.clear();
+    }
+
+    /// Appends a row whose string went where `packed` says.
+    fn close_row(&mut self, flags: u32, packed: Packed) {
+        let wide = if packed.wide { kind::WIDE } else { 0 };
+        self.table.push(flags | wide);
+        self.table.push(packed.units);
     }
 
     fn row(&mut self, flags: u32, s: impl AsRef<str>) {
-        let from = self.text.len();
-        self.text.push_str(s.as_ref());
-        self.close_row(flags, from);
+        let packed = self.texts.push_str(s.as_ref());
+        self.close_row(flags, packed);
     }
 }
 
 impl<'a> EventSink<'a> for Batch {
     fn mark(&self) -> Mark {
+        let (bytes, wide) = self.texts.lens();
         Mark {
             events: self.table.len() / 2,
-            bytes: self.text.len(),
+            bytes,
+            wide,
         }
     }
 
     fn rollback(&mut self, to: Mark) {
         self.table.truncate(to.events * 2);
-        self.text.truncate(to.bytes);
+        self.texts.truncate((to.bytes, to.wide));
     }
 
     fn text(&mut self, text: JsonStr<'a>, thought: bool) {
-        let from = self.text.len();
-        text.push_to(&mut self.text);
-        self.close_row(if thought { kind::THOUGHT } else { kind::TEXT }, from);
+        let packed = self.texts.push_json(text);
+        self.close_row(if thought { kind::THOUGHT } else { kind::TEXT }, packed);
     }
 
     fn tool(&mut self, tool: ToolPart<'a>) {
-        let from = self.text.len();
-        if let Some(name) = tool.name {
-            name.push_to(&mut self.text);
-        }
+        let packed = match tool.name {
+            Some(name) => self.texts.push_json(name),
+            None => Packed {
+                units: 0,
+                wide: false,
+            },
+        };
         let k = if tool.result {
             kind::TOOL_RESULT
         } else {
             kind::TOOL_CALL
         };
-        self.close_row(k, from);
+        self.close_row(k, packed);
     }
 
     fn state_delta(&mut self, _delta: &'a [u8]) {
@@ -219,17 +265,7 @@ mod tests {
 
     /// The rows of a batch, unpacked: (kind, partial, string).
     fn rows(d: &BatchDecoder) -> Vec<(u32, bool, String)> {
-        let units: Vec<u16> = d.text().encode_utf16().collect();
-        let mut at = 0;
-        d.table()
-            .chunks_exact(2)
-            .map(|r| {
-                let len = r[1] as usize;
-                let s = String::from_utf16(&units[at..at + len]).unwrap();
-                at += len;
-                (r[0] & 7, r[0] & kind::PARTIAL != 0, s)
-            })
-            .collect()
+        d.unpacked_rows()
     }
 
     /// What the full decoder makes of the same data, as rows.
@@ -344,6 +380,33 @@ mod tests {
         assert_eq!(got[1].0, kind::INVALID);
         assert!(!got[1].2.contains("dropped"));
         assert_eq!(got[2], (kind::TEXT, false, "after".into()));
+    }
+
+    #[test]
+    fn non_ascii_strings_go_to_the_wide_buffer_as_utf16() {
+        let mut d = BatchDecoder::default();
+        d.push(
+            "data: {\"content\":{\"parts\":[{\"text\":\"plain\"},{\"text\":\"你好 😀\"}]}}\n\n\
+             data: {\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"t\\u00e9\"}}]}}\n\n\
+             data: {\"content\":{\"parts\":[{\"text\":\"é gone\"}]},\"x\":}\n\n\
+             data: {\"content\":{\"parts\":[{\"text\":\"end\"}]}}\n\n"
+                .as_bytes(),
+        );
+        let wide: Vec<bool> = d
+            .table()
+            .chunks_exact(2)
+            .map(|r| r[0] & kind::WIDE != 0)
+            .collect();
+        assert_eq!(wide, [false, true, true, false, false]);
+        // The invalid row's message (ASCII) sits between them.
+        assert!(d.ascii().starts_with(b"plainThe server") && d.ascii().ends_with(b"end"));
+        assert_eq!(String::from_utf16(d.wide()).unwrap(), "你好 😀té");
+        // 😀 is two UTF-16 units: the table counts units, not characters.
+        assert_eq!(d.table()[3], 5);
+        let got = rows(&d);
+        assert_eq!(got[1], (kind::TEXT, false, "你好 😀".into()));
+        assert_eq!(got[2], (kind::TOOL_CALL, false, "té".into()));
+        assert_eq!(got[3].0, kind::INVALID);
     }
 
     #[test]

@@ -148,7 +148,7 @@ impl<'a> EventSink<'a> for Collect<'_> {
     fn mark(&self) -> Mark {
         Mark {
             events: self.out.len(),
-            bytes: 0,
+            ..Mark::default()
         }
     }
 

@@ -18,10 +18,11 @@
 //! the same path the client itself uses runs inside wasm: the core SSE
 //! decoder ([`crate::core::sse`]) feeds [`crate::core::events::scan`], which
 //! skips the unread fields without building them, into a
-//! [`BatchDecoder`]: one packed string plus a table of two numbers per event
-//! (see `core::event_batch` for the layout), and
-//! JS builds every object of the chunk in one call (one UTF-8 decode), so
-//! the boundary is crossed once per chunk, not once per field.
+//! [`BatchDecoder`]: the ASCII strings packed as bytes, the other strings as
+//! UTF-16, and a table of two numbers per event (see `core::event_batch`
+//! for the layout and why). JS builds every object of the chunk in one call
+//! (one decode per buffer), so the boundary is crossed once per chunk, not
+//! once per field.
 //!
 //! Each object has the same five keys (one hidden class for the JIT):
 //! `{ kind, text, partial, name, error }`, where `kind` is `"text"`,
@@ -57,21 +58,33 @@ export interface AgentEventLite {
 "#;
 
 // KINDS is indexed by the row kinds of `core::event_batch::kind` (TEXT = 0 …
-// INVALID = 7); bit 3 of a row's flags is PARTIAL.
+// INVALID = 7); bit 3 of a row's flags is PARTIAL, bit 4 WIDE (the string is
+// in `wide`, UTF-16 in wasm memory, which is little-endian like "utf-16le";
+// else in `ascii`, which UTF-8 decoding takes at memory speed).
 #[wasm_bindgen(inline_js = r#"
 const KINDS = ["text", "thought", "tool_call", "tool_result", "state_delta", "heartbeat", "error", "invalid"];
-export function nemo_agent_build(text, table) {
+const UTF8 = new TextDecoder();
+const UTF16 = new TextDecoder("utf-16le");
+export function nemo_agent_build(asciiBytes, wideUnits, table) {
   const n = table.length >> 1;
   const out = new Array(n);
+  const text = asciiBytes.length === 0 ? "" : UTF8.decode(asciiBytes);
+  const wide = wideUnits.length === 0 ? "" : UTF16.decode(wideUnits);
   let at = 0;
+  let atWide = 0;
   for (let i = 0, row = 0; i < n; i++, row += 2) {
     const flags = table[row];
     const len = table[row + 1];
     const k = flags & 7;
     let s;
     if (len !== 0) {
-      s = text.slice(at, at + len);
-      at += len;
+      if ((flags & 16) === 0) {
+        s = text.slice(at, at + len);
+        at += len;
+      } else {
+        s = wide.slice(atWide, atWide + len);
+        atWide += len;
+      }
     }
     out[i] = {
       kind: KINDS[k],
@@ -85,8 +98,8 @@ export function nemo_agent_build(text, table) {
 }
 "#)]
 extern "C" {
-    /// Turns the packed text and table of one `push` into `AgentEventLite[]`.
-    fn nemo_agent_build(text: &str, table: &[u32]) -> Array;
+    /// Turns the packed texts and table of one `push` into `AgentEventLite[]`.
+    fn nemo_agent_build(ascii: &[u8], wide: &[u16], table: &[u32]) -> Array;
 }
 
 /// The JavaScript `AgentDecoder` class: feed it the chunks of an agent's
@@ -133,7 +146,7 @@ impl AgentDecoder {
         if self.inner.table().is_empty() {
             Array::new()
         } else {
-            nemo_agent_build(self.inner.text(), self.inner.table())
+            nemo_agent_build(self.inner.ascii(), self.inner.wide(), self.inner.table())
         }
     }
 
