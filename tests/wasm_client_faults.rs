@@ -339,3 +339,27 @@ async fn drop_before_any_event_id_waits_for_the_state_to_change() {
     assert_eq!(n(&ss, "turns_resumed"), 0.0);
     assert_no_double_charge(&st);
 }
+
+#[wasm_bindgen_test]
+async fn credits_honours_a_given_signal_on_the_fast_path() {
+    setup(100).await;
+    let (client, _session) = fresh_session().await;
+    // The token is at hand now, so these take the future-less fast path.
+    let live = web_sys::AbortController::new().unwrap();
+    let opts = obj(&[("signal", live.signal().into())]);
+    let c = ok(call(&client, "credits", &[opts]), "credits, live signal").await;
+    assert_eq!(n(&c, "available"), 100.0);
+    let c = ok(call(&client, "credits", &[obj(&[])]), "credits, no signal").await;
+    assert_eq!(n(&c, "available"), 100.0);
+    let before = global_stat(&stats().await, "requests");
+    let aborted = web_sys::AbortController::new().unwrap();
+    aborted.abort();
+    let opts = obj(&[("signal", aborted.signal().into())]);
+    let e = err(call(&client, "credits", &[opts]), "credits, aborted signal").await;
+    assert_kind(&e, "aborted");
+    assert_eq!(
+        global_stat(&stats().await, "requests"),
+        before + 1.0,
+        "an aborted call sends nothing (the one request is this stats call)"
+    );
+}

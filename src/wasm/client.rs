@@ -82,6 +82,9 @@ pub(crate) struct Inner {
     /// The `fetch` init of the last body-less GET and the token it carries:
     /// reused while the token stays the same (the headers never change).
     get_init: RefCell<Option<(Option<String>, JsValue)>>,
+    /// The credits URL as a JS string, made once: the fast path of
+    /// `credits()` hands it to `fetch` without re-encoding it per call.
+    credits_url: JsValue,
     storage: JsValue,
     pub(crate) on_handle: JsValue,
 }
@@ -111,11 +114,13 @@ impl NemoClient {
             client_id: cfg.client_id.clone(),
             ..Auth::default()
         };
+        let credits_url = format!("{}{}", cfg.base_url, endpoints::credits().path).into();
         Ok(NemoClient {
             inner: Rc::new(Inner {
                 cfg,
                 auth: RefCell::new(auth),
                 get_init: RefCell::new(None),
+                credits_url,
                 storage,
                 on_handle,
             }),
@@ -501,12 +506,16 @@ fn valid_client_id(s: &str) -> bool {
 /// Reads the per-call `{ signal }` option; returns an internal controller
 /// linked to it, so every call can be aborted and can also abort itself.
 pub(crate) fn linked_signal(options: &JsValue) -> AbortSignal {
-    let given = get(options, "signal");
-    if given.is_object() {
-        given.unchecked_into()
-    } else {
-        never_signal()
+    given_signal(options).unwrap_or_else(never_signal)
+}
+
+/// The per-call `{ signal }` option, if one was given.
+fn given_signal(options: &JsValue) -> Option<AbortSignal> {
+    if options.is_undefined() {
+        return None;
     }
+    let given = get(options, "signal");
+    given.is_object().then(|| given.unchecked_into())
 }
 
 thread_local! {
@@ -755,10 +764,10 @@ impl NemoClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
-        let signal = linked_signal(&options);
-        match self.credits_fast(&signal) {
+        let signal = given_signal(&options);
+        match self.credits_fast(signal.as_ref()) {
             Some(p) => p,
-            None => self.credits_promise(None, signal),
+            None => self.credits_promise(None, signal.unwrap_or_else(never_signal)),
         }
     }
 }
@@ -776,7 +785,8 @@ impl NemoClient {
 struct Call {
     client: NemoClient,
     token: String,
-    signal: AbortSignal,
+    /// The caller's signal, if any (the recovery path needs one).
+    signal: Option<AbortSignal>,
 }
 
 type Reader = Closure<dyn Fn(u32, u16, JsValue) -> std::result::Result<JsValue, JsValue>>;
@@ -807,25 +817,21 @@ fn take_call(id: u32) -> Option<Call> {
 }
 
 impl NemoClient {
-    /// `credits()` without a future, when a token is at hand.
-    fn credits_fast(&self, signal: &AbortSignal) -> Option<Promise> {
+    /// `credits()` without a future, when a token is at hand. Per call this
+    /// crosses into JS only for the signal (when given) and the fetch.
+    fn credits_fast(&self, signal: Option<&AbortSignal>) -> Option<Promise> {
         let token = self.inner.auth.borrow().token.clone()?;
-        if signal.aborted() {
+        if signal.is_some_and(AbortSignal::aborted) {
             return Some(Promise::reject(&error_to_js(&Error::aborted())));
         }
-        let req = endpoints::credits();
-        let url = format!("{}{}", self.inner.cfg.base_url, req.path);
-        let init = self.init_for(&req, Some(&token));
-        let fetch_signal = http::fetch_signal(signal).cloned();
+        let init = self.init_for(&endpoints::credits(), Some(&token));
         let id = park_call(Call {
             client: self.clone(),
             token,
-            signal: signal.clone(),
+            signal: signal.cloned(),
         });
-        Some(
-            READ_CREDITS
-                .with(|read| glue::get_then(&url, &init, fetch_signal.as_ref(), id, read.as_ref())),
-        )
+        let url = &self.inner.credits_url;
+        Some(READ_CREDITS.with(|read| glue::get_then(url, &init, signal, id, read.as_ref())))
     }
 }
 
@@ -838,12 +844,15 @@ fn read_credits(id: u32, status: u16, body: JsValue) -> std::result::Result<JsVa
         return Err(error_to_js(&super::convert::error_from_js(&body)));
     }
     let text = body.as_string().unwrap_or_default();
-    let user_id = call.client.user_id();
-    let ctx = ErrorContext {
-        web_url: &call.client.inner.cfg.web_url,
-        user_id: user_id.as_deref(),
+    let read = {
+        let auth = call.client.inner.auth.borrow();
+        let ctx = ErrorContext {
+            web_url: &call.client.inner.cfg.web_url,
+            user_id: auth.user_id.as_deref(),
+        };
+        read_envelope(status, &text, ctx)
     };
-    let err = match read_envelope(status, &text, ctx) {
+    let err = match read {
         Ok(data) => {
             return parse_credits(&data)
                 .map(|c| credits_to_js(&c).into())
@@ -854,7 +863,10 @@ fn read_credits(id: u32, status: u16, body: JsValue) -> std::result::Result<JsVa
     };
     Ok(call
         .client
-        .credits_promise(Some((err, Some(call.token))), call.signal)
+        .credits_promise(
+            Some((err, Some(call.token))),
+            call.signal.unwrap_or_else(never_signal),
+        )
         .into())
 }
 

@@ -113,7 +113,7 @@ extern "C" {
     /// or the body read failed. Resolves to what `read` returns.
     #[wasm_bindgen(js_name = getThen)]
     pub fn get_then(
-        url: &str,
+        url: &JsValue,
         init: &JsValue,
         signal: Option<&AbortSignal>,
         id: u32,
