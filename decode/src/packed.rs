@@ -14,7 +14,7 @@
 //!   path skipped it, see `scan`), so it is copied as it is, escapes decoded
 //!   in place. Only the other strings are checked and converted.
 
-use crate::scan::{hex4, JsonStr};
+use crate::scan::{unescape, JsonStr, Unescaped};
 use crate::swar;
 
 /// The two buffers, and a scratch string for the slow path.
@@ -101,35 +101,79 @@ impl PackedTexts {
 
     /// Appends a JSON string, decoded (invalid UTF-8 replaced by U+FFFD).
     pub fn push_json(&mut self, s: JsonStr<'_>) -> Packed {
+        let (ascii_before, wide_before) = self.lens();
         // The fast path: ASCII in, ASCII out, no check and no conversion.
         if swar::is_ascii(s.raw) {
-            let start = self.ascii.len();
-            if !s.escaped || unescape_ascii(s.raw, &mut self.ascii) {
-                if !s.escaped {
-                    self.ascii.extend_from_slice(s.raw);
-                }
+            let done = if s.escaped {
+                unescape(s.raw, &mut AsciiOnly(&mut self.ascii))
+            } else {
+                self.ascii.extend_from_slice(s.raw);
+                true
+            };
+            if done {
                 return Packed {
-                    units: len_u32(self.ascii.len() - start),
+                    units: len_u32(self.ascii.len() - ascii_before),
                     wide: false,
                 };
             }
+            // An escape stood for a non-ASCII character.
+            self.ascii.truncate(ascii_before);
         }
-        // Unescaped: checked and converted to UTF-16 in one pass.
-        if !s.escaped {
-            let before = self.wide.len();
-            if utf8_to_utf16(s.raw, &mut self.wide) {
-                return Packed {
-                    units: len_u32(self.wide.len() - before),
-                    wide: true,
-                };
-            }
+        // Checked and converted to UTF-16 in one pass.
+        let done = if s.escaped {
+            unescape(s.raw, &mut Utf16(&mut self.wide))
+        } else {
+            utf8_to_utf16(s.raw, &mut self.wide)
+        };
+        if done {
+            return Packed {
+                units: len_u32(self.wide.len() - wide_before),
+                wide: true,
+            };
         }
+        // Invalid UTF-8: the general path replaces it exactly as
+        // `String::from_utf8_lossy` does.
+        self.wide.truncate(wide_before);
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         s.push_to(&mut scratch);
         let packed = self.push_str(&scratch);
         self.scratch = scratch;
         packed
+    }
+}
+
+/// Unescapes into the ASCII buffer; stops at a non-ASCII character. The
+/// raw bytes it is given were checked to be ASCII.
+struct AsciiOnly<'a>(&'a mut Vec<u8>);
+
+impl Unescaped for AsciiOnly<'_> {
+    fn bytes(&mut self, raw: &[u8]) -> bool {
+        self.0.extend_from_slice(raw);
+        true
+    }
+
+    fn char(&mut self, c: char) -> bool {
+        let ascii = c.is_ascii();
+        if ascii {
+            self.0.push(c as u8);
+        }
+        ascii
+    }
+}
+
+/// Unescapes into the UTF-16 buffer; stops at invalid UTF-8.
+struct Utf16<'a>(&'a mut Vec<u16>);
+
+impl Unescaped for Utf16<'_> {
+    fn bytes(&mut self, raw: &[u8]) -> bool {
+        utf8_to_utf16(raw, self.0)
+    }
+
+    fn char(&mut self, c: char) -> bool {
+        let mut units = [0; 2];
+        self.0.extend_from_slice(c.encode_utf16(&mut units));
+        true
     }
 }
 
@@ -183,45 +227,6 @@ fn utf8_to_utf16(bytes: &[u8], out: &mut Vec<u16>) -> bool {
 /// Lengths are bounded by the SSE decoder's event limit, far below 4 GiB.
 fn len_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// Decodes the escapes of an all-ASCII JSON string straight into `out`.
-/// Returns `false`, with `out` as it was, when an escape stands for a
-/// non-ASCII character (or is not one the scan lets through): the caller
-/// then takes the general path, which decides what it means.
-fn unescape_ascii(raw: &[u8], out: &mut Vec<u8>) -> bool {
-    let start = out.len();
-    let mut from = 0;
-    while let Some(off) = raw.get(from..).and_then(|rest| memchr::memchr(b'\\', rest)) {
-        let at = from + off;
-        out.extend_from_slice(raw.get(from..at).unwrap_or_default());
-        from = at + 2;
-        let byte = match raw.get(at + 1) {
-            Some(b'n') => b'\n',
-            Some(b't') => b'\t',
-            Some(b'r') => b'\r',
-            Some(b'b') => 0x08,
-            Some(b'f') => 0x0c,
-            Some(&b @ (b'"' | b'\\' | b'/')) => b,
-            Some(b'u') => match hex4(raw, at + 2).and_then(|c| u8::try_from(c).ok()) {
-                Some(c) if c.is_ascii() => {
-                    from = at + 6;
-                    c
-                }
-                _ => {
-                    out.truncate(start);
-                    return false;
-                }
-            },
-            _ => {
-                out.truncate(start);
-                return false;
-            }
-        };
-        out.push(byte);
-    }
-    out.extend_from_slice(raw.get(from..).unwrap_or_default());
-    true
 }
 
 #[cfg(test)]
@@ -280,6 +285,33 @@ mod tests {
                 units: 3,
                 wide: true
             }
+        );
+        // Escaped, valid and invalid.
+        let got = p.push_json(JsonStr {
+            raw: b"\xe4\xbd\xa0\\n\\u4e16",
+            escaped: true,
+        });
+        assert_eq!(
+            got,
+            Packed {
+                units: 3,
+                wide: true
+            }
+        );
+        let got = p.push_json(JsonStr {
+            raw: b"\\t\xff\xe4\xbd\xa0",
+            escaped: true,
+        });
+        assert_eq!(
+            got,
+            Packed {
+                units: 3,
+                wide: true
+            }
+        );
+        assert_eq!(
+            String::from_utf16(p.wide()).unwrap(),
+            "你\u{FFFD}!你\n世\t\u{FFFD}你"
         );
         // An escaped ASCII string after it still takes the fast path.
         let got = p.push_json(JsonStr {

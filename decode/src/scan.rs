@@ -326,16 +326,28 @@ fn typed<'a>(ty: &[u8], f: Fields<'a>, sink: &mut dyn EventSink<'a>) {
     }
 }
 
+/// Where [`unescape`] puts a JSON string's pieces, in order. Each method
+/// returns `false` to stop (the output cannot hold what came).
+pub(crate) trait Unescaped {
+    /// Raw bytes between escapes (not checked as UTF-8 yet).
+    fn bytes(&mut self, raw: &[u8]) -> bool;
+    /// The character an escape stands for.
+    fn char(&mut self, c: char) -> bool;
+}
+
 /// Decodes the contents of a JSON string literal the scanner has checked
-/// (every escape is one of JSON's, `\u` has four hex digits). A lone
-/// surrogate becomes U+FFFD, as in the client's JSON parser.
-fn unescape_into(raw: &[u8], out: &mut String) {
+/// (every escape is one of JSON's, `\u` has four hex digits) into `out`. A
+/// lone surrogate becomes U+FFFD, as in the client's JSON parser. Returns
+/// `false` when `out` stopped it.
+pub(crate) fn unescape(raw: &[u8], out: &mut impl Unescaped) -> bool {
     let b = raw;
     let mut from = 0;
     let mut i = 0;
     while let Some(off) = b.get(i..).and_then(|rest| memchr::memchr(b'\\', rest)) {
         let at = i + off;
-        push_lossy(out, raw.get(from..at).unwrap_or_default());
+        if !out.bytes(raw.get(from..at).unwrap_or_default()) {
+            return false;
+        }
         i = at + 2;
         let ch = match b.get(at + 1).copied().unwrap_or(b'\\') {
             b'b' => '\u{8}',
@@ -366,10 +378,29 @@ fn unescape_into(raw: &[u8], out: &mut String) {
             // `"`, `\` and `/` stand for themselves.
             other => char::from(other),
         };
-        out.push(ch);
+        if !out.char(ch) {
+            return false;
+        }
         from = i;
     }
-    push_lossy(out, raw.get(from..).unwrap_or_default());
+    out.bytes(raw.get(from..).unwrap_or_default())
+}
+
+/// A `String` takes every piece, invalid UTF-8 replaced by U+FFFD.
+impl Unescaped for String {
+    fn bytes(&mut self, raw: &[u8]) -> bool {
+        push_lossy(self, raw);
+        true
+    }
+
+    fn char(&mut self, c: char) -> bool {
+        self.push(c);
+        true
+    }
+}
+
+fn unescape_into(raw: &[u8], out: &mut String) {
+    unescape(raw, out);
 }
 
 /// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; the
@@ -382,7 +413,7 @@ fn push_lossy(out: &mut String, bytes: &[u8]) {
 }
 
 /// The four hex digits at `at`, if there are four.
-pub(crate) fn hex4(b: &[u8], at: usize) -> Option<u32> {
+fn hex4(b: &[u8], at: usize) -> Option<u32> {
     let digits = b.get(at..at + 4)?;
     digits.iter().try_fold(0u32, |n, &d| {
         let v = char::from(d).to_digit(16)?;
