@@ -290,14 +290,19 @@ impl NemoClient {
             return http::init_object(req, token, attribution).into();
         }
         let token = token.filter(|_| req.authenticated);
-        let mut cache = self.inner.get_init.borrow_mut();
-        match cache.as_ref() {
-            Some((t, init)) if t.as_deref() == token => init.clone(),
-            _ => {
-                let init: JsValue = http::init_object(req, token, attribution).into();
-                *cache = Some((token.map(str::to_owned), init.clone()));
-                init
-            }
+        if let Some(init) = self.cached_get_init(token) {
+            return init;
+        }
+        let init: JsValue = http::init_object(req, token, attribution).into();
+        *self.inner.get_init.borrow_mut() = Some((token.map(str::to_owned), init.clone()));
+        init
+    }
+
+    /// The cached init of an authenticated body-less GET, if made for `token`.
+    fn cached_get_init(&self, token: Option<&str>) -> Option<JsValue> {
+        match self.inner.get_init.borrow().as_ref() {
+            Some((t, init)) if t.as_deref() == token => Some(init.clone()),
+            _ => None,
         }
     }
 
@@ -824,7 +829,9 @@ impl NemoClient {
         if signal.is_some_and(AbortSignal::aborted) {
             return Some(Promise::reject(&error_to_js(&Error::aborted())));
         }
-        let init = self.init_for(&endpoints::credits(), Some(&token));
+        let init = self
+            .cached_get_init(Some(&token))
+            .unwrap_or_else(|| self.init_for(&endpoints::credits(), Some(&token)));
         let id = park_call(Call {
             client: self.clone(),
             token,
