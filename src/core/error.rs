@@ -277,7 +277,10 @@ impl Error {
     /// (`user_id` starting with `anon_`) or a top-up hint otherwise.
     pub fn out_of_credits(web_url: &str, user_id: Option<&str>) -> Self {
         let recovery = match user_id {
-            Some(id) if id.starts_with("anon_") || !id.is_empty() && !id.contains('@') => {
+            Some(id)
+                if id.starts_with("anon_")
+                    || !id.is_empty() && !crate::core::text::has_char(id, '@') =>
+            {
                 Recovery::Register {
                     url: format!(
                         "{}/register?bind={}",

@@ -259,7 +259,7 @@ impl<'a> EventSink<'a> for Collect<'_> {
 /// 9:16…"); it is never printed wholesale.
 pub fn tool_activity(name: &str, args: &Value<'_>) -> String {
     let n = name.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    let has = |words: &[&str]| words.iter().any(|w| text::contains(&n, w));
     let fixed = if has(&["aspect", "ratio", "canvas", "resize", "resolution"]) {
         let ratio = ["aspect_ratio", "ratio", "aspectRatio"]
             .iter()

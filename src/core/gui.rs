@@ -28,7 +28,7 @@
 //! phrase to append ("Say \"export\" to download it.").
 
 use crate::core::intent::{fold_char, is_cjk};
-use crate::core::text::is_word_char;
+use crate::core::text::{self, is_word_char};
 
 /// What the stripped GUI instruction asked for, to be done through the API.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -205,7 +205,7 @@ fn sentences(line: &str) -> Vec<&str> {
         let ends = match c {
             '!' | '?' | '。' | '…' => true,
             '.' => chars.peek().map_or(true, |&(_, n)| {
-                n.is_whitespace() || is_cjk(n) || "\"')”’".contains(n)
+                n.is_whitespace() || is_cjk(n) || text::has_char("\"')”’", n)
             }),
             _ => false,
         };
@@ -216,7 +216,7 @@ fn sentences(line: &str) -> Vec<&str> {
         let mut end = i + raw.len_utf8();
         // Take repeated terminators and closing quotes with the sentence.
         while let Some(&(j, n)) = chars.peek() {
-            if "!?.。！？…\"')”’」』".contains(n) {
+            if text::has_char("!?.。！？…\"')”’」』", n) {
                 end = j + n.len_utf8();
                 chars.next();
             } else {
@@ -240,7 +240,7 @@ fn translate_sentence(sentence: &str) -> (Option<String>, Vec<GuiAction>) {
     let term_len = body
         .char_indices()
         .rev()
-        .take_while(|&(_, c)| "!?.。！？…\"')”’」』".contains(c))
+        .take_while(|&(_, c)| text::has_char("!?.。！？…\"')”’」』", c))
         .last()
         .map_or(0, |(i, _)| body.len() - i);
     let (core, terminator) = body
@@ -279,7 +279,7 @@ fn translate_sentence(sentence: &str) -> (Option<String>, Vec<GuiAction>) {
             text.push_str(sep);
         }
     }
-    let text = text.trim_end_matches(|c: char| c.is_whitespace() || ",;，；".contains(c));
+    let text = text.trim_end_matches(|c: char| c.is_whitespace() || text::has_char(",;，；", c));
     let chinese = language_of(text) == Language::Chinese;
     let terminator = if terminator.is_empty() || terminator.contains(['?', '？']) {
         if chinese {
@@ -661,7 +661,7 @@ fn button_action(clause: &str, rest: &[Word]) -> GuiAction {
     match (label_words.first(), label_words.last()) {
         (Some(first), Some(last)) => {
             let label = clause.get(first.start..last.end).unwrap_or("");
-            let label = label.trim_matches(|c: char| "\"'“”‘’".contains(c));
+            let label = label.trim_matches(|c: char| text::has_char("\"'“”‘’", c));
             GuiAction::Click(label.to_string())
         }
         _ => GuiAction::Click(
@@ -707,9 +707,10 @@ fn capitalise(s: &str) -> String {
 }
 
 fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
-    let find =
-        |needles: &[&str]| -> Option<usize> { needles.iter().filter_map(|n| clause.find(n)).min() };
-    let has = |needles: &[&str]| needles.iter().any(|n| clause.contains(n));
+    let find = |needles: &[&str]| -> Option<usize> {
+        needles.iter().filter_map(|n| text::find(clause, n)).min()
+    };
+    let has = |needles: &[&str]| needles.iter().any(|n| text::contains(clause, n));
     const CREDITS: &[&str] = &[
         "积分", "账户", "账号", "账单", "充值", "余额", "会员", "订阅",
     ];
@@ -727,18 +728,20 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         let after = clause.get(at..).unwrap_or("");
         let label_end = ["按钮", "键", "图标", "选项", "标签"]
             .iter()
-            .filter_map(|b| after.find(b))
+            .filter_map(|b| text::find(after, b))
             .min()
             .unwrap_or(after.len());
         let label = after.get(..label_end).unwrap_or("");
-        let action = if label.contains("导出") || label.contains("下载") {
+        let action = if text::contains(label, "导出") || text::contains(label, "下载") {
             GuiAction::Export
-        } else if CREDITS.iter().any(|c| label.contains(c)) {
+        } else if CREDITS.iter().any(|c| text::contains(label, c)) {
             GuiAction::Credits
-        } else if label.contains("时间线") || label.contains("时间轴") || label.contains("预览")
+        } else if text::contains(label, "时间线")
+            || text::contains(label, "时间轴")
+            || text::contains(label, "预览")
         {
             GuiAction::ShowTrackSummary
-        } else if label.contains("上传") {
+        } else if text::contains(label, "上传") {
             GuiAction::Upload
         } else {
             let name = CLICK
@@ -746,8 +749,9 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
                 .find_map(|v| label.strip_prefix(v))
                 .unwrap_or(label);
             let name = name.rsplit('的').next().unwrap_or("");
-            let name =
-                name.trim_matches(|c: char| c.is_whitespace() || "\"'“”「」『』【】".contains(c));
+            let name = name.trim_matches(|c: char| {
+                c.is_whitespace() || text::has_char("\"'“”「」『』【】", c)
+            });
             GuiAction::Click(if name.is_empty() {
                 "按钮".into()
             } else {
@@ -767,21 +771,26 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         while let Some(rest) = LEAD_ZH.iter().find_map(|l| start.strip_prefix(l)) {
             start = rest;
         }
-        let edit = start
-            .replace("拖拽到", "移到")
-            .replace("拖动到", "移到")
-            .replace("拖拽", "移动")
-            .replace("拖动", "移动")
-            .replace("拖放", "移动")
-            .replace("拖曳", "移动")
-            .replace("拖到", "移到")
-            .replace("拖入", "放入")
-            .replace("拖进", "放入");
+        // One pass per pair, in this order: the longer forms (拖拽到) first.
+        let mut edit = start.to_string();
+        for (from, to) in [
+            ("拖拽到", "移到"),
+            ("拖动到", "移到"),
+            ("拖拽", "移动"),
+            ("拖动", "移动"),
+            ("拖放", "移动"),
+            ("拖曳", "移动"),
+            ("拖到", "移到"),
+            ("拖入", "放入"),
+            ("拖进", "放入"),
+        ] {
+            edit = text::replace(&edit, from, to);
+        }
         return Some((GuiAction::SendEdit(edit.trim().to_string()), 0));
     }
     if let Some(at) = find(&["打开", "前往", "进入"]) {
         let after = clause.get(at..).unwrap_or("");
-        let action = if CREDITS.iter().any(|c| after.contains(c)) {
+        let action = if CREDITS.iter().any(|c| text::contains(after, c)) {
             GuiAction::Credits
         } else if has(&["时间线", "时间轴"]) {
             GuiAction::ShowTrackSummary
@@ -801,7 +810,7 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
     // 导出 / 下载 as an instruction: at the clause start (after polite
     // leads) and not a noun phrase ("导出的视频为1080p"), or with a cue.
     for verb in ["导出", "下载"] {
-        let Some(at) = clause.find(verb) else {
+        let Some(at) = text::find(clause, verb) else {
             continue;
         };
         let before = clause.get(..at).unwrap_or("").trim();

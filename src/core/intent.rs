@@ -709,7 +709,9 @@ impl<'a> Features<'a> {
     }
 
     fn has_zh(&self, needles: &[&str]) -> bool {
-        needles.iter().any(|n| self.norm.contains(n))
+        needles
+            .iter()
+            .any(|n| crate::core::text::contains(&self.norm, n))
     }
 
     fn index_of(&self, words: &[&str]) -> Option<usize> {
@@ -963,14 +965,14 @@ fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
             "add" | "put" | "insert" | "write" | "加" | "添加" | "加上" | "加个" | "写"
         ) || t.text.starts_with('加')
             || t.text == "添"
-    }) || f.norm.contains("加个")
-        || f.norm.contains("添加");
+    }) || crate::core::text::contains(&f.norm, "加个")
+        || crate::core::text::contains(&f.norm, "添加");
     let rest = f.text.get(keyword.end..).unwrap_or("");
     let rest = rest
         .split(['\n', ',', ';', '!', '?', '，', '；', '。', '！', '？'])
         .next()
         .unwrap_or("");
-    let rest = rest.split(". ").next().unwrap_or(rest);
+    let rest = crate::core::text::split_once(rest, ". ").map_or(rest, |(first, _)| first);
     let trimmed =
         rest.trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '：' | '-' | '—' | '.'));
     // ASCII lower case keeps byte offsets, so `l.len()` below indexes

@@ -376,7 +376,7 @@ impl NemoClient {
             let is_json = res
                 .headers()
                 .get("content-type")
-                .is_some_and(|ct| ct.contains("json"));
+                .is_some_and(|ct| crate::core::text::contains(&ct, "json"));
             if (200..300).contains(&status) && !is_json {
                 return Ok(res);
             }
