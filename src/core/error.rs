@@ -162,7 +162,7 @@ impl Recovery {
             Recovery::ChooseSupportedFile { accepted } => {
                 format!(
                     "Choose a file of one of these types: {}.",
-                    accepted.join(", ")
+                    crate::core::text::join(accepted, ", ")
                 )
             }
             Recovery::CompressOrTrim { limit_bytes } => format!(
@@ -309,7 +309,7 @@ impl Error {
             format!(
                 "{} Accepted formats: {}.",
                 what.as_ref(),
-                crate::core::media::ACCEPTED_EXTENSIONS.join(", ")
+                crate::core::text::join(crate::core::media::ACCEPTED_EXTENSIONS, ", ")
             ),
         )
         .with_code(4001)

@@ -531,7 +531,7 @@ impl TurnAssembler {
     /// The turn's text: every complete message, in order, joined with a
     /// blank line. Empty for a silent turn.
     pub fn final_text(&self) -> String {
-        self.messages.join("\n\n")
+        text::join(&self.messages, "\n\n")
     }
 
     /// The complete messages shown so far, in order.

@@ -170,7 +170,7 @@ pub fn translate(text: &str) -> Translated {
         out.pop();
     }
     Translated {
-        text: out.join("\n"),
+        text: text::join(&out, "\n"),
         actions,
     }
 }

@@ -450,7 +450,10 @@ impl Session {
                             "reply",
                             &format!(
                                 "Attach a file to upload. Accepted: {}; up to 200 MB each.",
-                                crate::core::media::ACCEPTED_EXTENSIONS.join(", ")
+                                crate::core::text::join(
+                                    crate::core::media::ACCEPTED_EXTENSIONS,
+                                    ", "
+                                )
                             ),
                         )
                         .set("files", js_sys::Array::new())
