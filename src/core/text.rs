@@ -210,6 +210,33 @@ pub fn replace(s: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// A word list in one string, separated by `|`: `Words("export|download")`.
+/// Empty entries (`""`, `"a||b"`) are skipped, so `Words("")` is empty.
+///
+/// Why not `&[&str]`: a slice of string slices stores a pointer and a
+/// length (8 bytes of wasm data) next to each word, and the router and the
+/// GUI translator keep about 600 keywords. One string per list costs one
+/// byte per word. The lists are short and searched per message, so
+/// splitting on each search costs nothing that shows.
+#[derive(Clone, Copy, Debug)]
+pub struct Words(pub &'static str);
+
+impl Words {
+    /// The words, in order.
+    pub fn iter(self) -> impl Iterator<Item = &'static str> {
+        self.0.split('|').filter(|w| !w.is_empty())
+    }
+
+    /// Whether `word` is one of the words (whole words, not substrings).
+    pub fn contains(self, word: impl AsRef<str>) -> bool {
+        self.has(word.as_ref())
+    }
+
+    fn has(self, word: &str) -> bool {
+        self.iter().any(|w| w == word)
+    }
+}
+
 /// `parts.join(sep)`.
 ///
 /// Why not `[S]::join`: `std`'s is unrolled for each separator length and
@@ -281,6 +308,9 @@ mod tests {
             }
         }
         assert_eq!(replace("abc", "", "X"), "abc");
+        assert_eq!(Words("").iter().count(), 0);
+        assert_eq!(Words("a||bc|").iter().collect::<Vec<_>>(), ["a", "bc"]);
+        assert!(Words("to |a|bc").contains("to ") && !Words("a|bc").contains("b"));
         for parts in [&[][..], &["a"][..], &["a", "", "bc"][..]] {
             for sep in ["", ", ", "\n\n"] {
                 assert_eq!(join(parts, sep), parts.join(sep));
