@@ -425,7 +425,7 @@ fn detect(clause: &str) -> Option<(GuiAction, usize)> {
 }
 
 fn imperative_at(ws: &[Word], i: usize) -> bool {
-    ws.iter().take(i).all(|w| LEAD.contains(&w.lower.as_str()))
+    ws.iter().take(i).all(|w| LEAD.contains(w.lower.as_str()))
         // "…, and you can click", "…, then drag": a connector right before.
         || word_before(ws, i, 1).is_some_and(|w| matches!(w.lower.as_str(), "and" | "then" | "can" | "just" | "simply" | "or" | "please"))
 }
@@ -436,7 +436,7 @@ fn word_before(ws: &[Word], i: usize, back: usize) -> Option<&Word> {
 }
 
 fn has_any(ws: &[Word], set: Words) -> bool {
-    ws.iter().any(|w| set.contains(&w.lower.as_str()))
+    ws.iter().any(|w| set.contains(w.lower.as_str()))
 }
 
 const CREDIT_WORDS: Words =
@@ -504,7 +504,7 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
                 ));
                 let object_ok = rest
                     .first()
-                    .map_or(true, |n| !NOT_OBJECT.contains(&n.lower.as_str()));
+                    .map_or(true, |n| !NOT_OBJECT.contains(n.lower.as_str()));
                 let cue = has_any(rest, Words("button|tab|icon"))
                     || (before(2) == Some("ready") && before(1) == Some("to"))
                     || (before(1) == Some("the") && has_any(rest, Words("button")));
@@ -547,8 +547,8 @@ fn button_action(clause: &str, rest: &[Word]) -> GuiAction {
     ));
     let label_words: Vec<&Word> = rest
         .iter()
-        .skip_while(|w| SKIP.contains(&w.lower.as_str()))
-        .take_while(|w| !STOP.contains(&w.lower.as_str()))
+        .skip_while(|w| SKIP.contains(w.lower.as_str()))
+        .take_while(|w| !STOP.contains(w.lower.as_str()))
         .collect();
     let lower: Vec<&str> = label_words.iter().map(|w| w.lower.as_str()).collect();
     let any = |set: Words| lower.iter().any(|w| set.contains(w));

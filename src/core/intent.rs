@@ -466,8 +466,8 @@ fn command_of(words: &[&Token]) -> Option<Command> {
     }
     let all_ok = words.iter().all(|w| {
         command_word(&w.text).is_some()
-            || FILLER.contains(&w.text.as_str())
-            || CJK_FILLER.contains(&w.text.as_str())
+            || FILLER.contains(w.text.as_str())
+            || CJK_FILLER.contains(w.text.as_str())
             || tolerated_by(cmd, &w.text)
     });
     all_ok.then_some(cmd)
@@ -484,7 +484,7 @@ struct Features<'a> {
 
 impl<'a> Features<'a> {
     fn has_word(&self, words: Words) -> bool {
-        self.tokens.iter().any(|t| words.contains(&t.text.as_str()))
+        self.tokens.iter().any(|t| words.contains(t.text.as_str()))
     }
 
     fn has_zh(&self, needles: Words) -> bool {
@@ -496,7 +496,7 @@ impl<'a> Features<'a> {
     fn index_of(&self, words: Words) -> Option<usize> {
         self.tokens
             .iter()
-            .position(|t| words.contains(&t.text.as_str()))
+            .position(|t| words.contains(t.text.as_str()))
     }
 
     /// The word after token `i`, skipping punctuation.
@@ -595,13 +595,11 @@ fn classify_chat(text: &str, tokens: &[Token], has_attachments: bool) -> ChatInt
 /// *turn* are generation only with a video as their object, unlike "make
 /// it brighter".
 fn makes_a_video(f: &Features<'_>) -> bool {
-    const ADJECTIVES: Words = Words(concat!(
-        "a|an|new|short|quick|another|little|nice|me|cinematic|second",
-    ));
+    const ADJECTIVES: Words = Words("a|an|new|short|quick|another|little|nice|me|cinematic|second");
     f.tokens.iter().enumerate().any(|(i, t)| {
         matches!(t.text.as_str(), "make" | "into")
             && f.word_after(i, ADJECTIVES)
-                .is_some_and(|w| VIDEO_NOUNS.contains(&w))
+                .is_some_and(|w| VIDEO_NOUNS.contains(w))
     })
 }
 
@@ -656,9 +654,7 @@ fn aspect_ratio(f: &Features<'_>) -> Option<AspectRatio> {
     // "to", "in"… ("make it vertical", "switch to landscape") or precede a
     // format word ("portrait mode"); "a landscape at dusk" is content and
     // "vertical pan" a camera move.
-    const FORMAT: Words = Words(concat!(
-        "format|ratio|aspect|orientation|mode|crop|version|video|frame",
-    ));
+    const FORMAT: Words = Words("format|ratio|aspect|orientation|mode|crop|version|video|frame");
     const BEFORE: Words = Words("it|to|into|in|go|as|be|is|make");
     for (i, tok) in t.iter().enumerate() {
         let ratio = match tok.text.as_str() {
@@ -669,8 +665,7 @@ fn aspect_ratio(f: &Features<'_>) -> Option<AspectRatio> {
         };
         let after = f.word_after(i, Words(""));
         let before = f.word_before(i);
-        if after.is_some_and(|w| FORMAT.contains(&w)) || before.is_some_and(|w| BEFORE.contains(&w))
-        {
+        if after.is_some_and(|w| FORMAT.contains(w)) || before.is_some_and(|w| BEFORE.contains(w)) {
             return Some(ratio);
         }
     }
@@ -722,7 +717,7 @@ fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
                 "smaller|here|there",
             ));
             let first = lower_rest.split_whitespace().next().unwrap_or("");
-            if STOP.contains(&first) {
+            if STOP.contains(first) {
                 ""
             } else {
                 trimmed
