@@ -50,9 +50,9 @@ pub fn detect_platform(skill_source_env: Option<&str>, install_path: &str) -> St
         return s.to_string();
     }
     let path = install_path.replace('\\', "/");
-    if path.contains("/.clawhub/") || path.starts_with(".clawhub/") {
+    if crate::core::text::contains(&path, "/.clawhub/") || path.starts_with(".clawhub/") {
         "clawhub".into()
-    } else if path.contains("/.cursor/") || path.starts_with(".cursor/") {
+    } else if crate::core::text::contains(&path, "/.cursor/") || path.starts_with(".cursor/") {
         "cursor".into()
     } else {
         "unknown".into()
@@ -356,7 +356,9 @@ pub fn read_envelope_doc<'a>(
         ))
         .with_status(400)),
         401 | 403 => Err(Error::token_expired().with_status(status)),
-        404 if message_of(&doc).is_some_and(|m| m.to_ascii_lowercase().contains("session")) => {
+        404 if message_of(&doc)
+            .is_some_and(|m| crate::core::text::contains(&m.to_ascii_lowercase(), "session")) =>
+        {
             Err(Error::session_not_found().with_status(404))
         }
         _ => Err(Error::protocol(format!(
@@ -442,8 +444,8 @@ fn non_json_error(status: u16, body: &str, e: &json::JsonError) -> Error {
 
 fn html_title(html: &str) -> Option<String> {
     let lower = html.to_ascii_lowercase();
-    let start = lower.find("<title>")? + "<title>".len();
-    let end = start + lower.get(start..)?.find("</title>")?;
+    let start = crate::core::text::find(&lower, "<title>")? + "<title>".len();
+    let end = start + crate::core::text::find(lower.get(start..)?, "</title>")?;
     let title: String = html.get(start..end)?.trim().chars().take(80).collect();
     (!title.is_empty()).then_some(title)
 }

@@ -162,7 +162,7 @@ impl Recovery {
             Recovery::ChooseSupportedFile { accepted } => {
                 format!(
                     "Choose a file of one of these types: {}.",
-                    accepted.join(", ")
+                    crate::core::text::join(accepted, ", ")
                 )
             }
             Recovery::CompressOrTrim { limit_bytes } => format!(
@@ -277,7 +277,10 @@ impl Error {
     /// (`user_id` starting with `anon_`) or a top-up hint otherwise.
     pub fn out_of_credits(web_url: &str, user_id: Option<&str>) -> Self {
         let recovery = match user_id {
-            Some(id) if id.starts_with("anon_") || !id.is_empty() && !id.contains('@') => {
+            Some(id)
+                if id.starts_with("anon_")
+                    || !id.is_empty() && !crate::core::text::has_char(id, '@') =>
+            {
                 Recovery::Register {
                     url: format!(
                         "{}/register?bind={}",
@@ -306,7 +309,7 @@ impl Error {
             format!(
                 "{} Accepted formats: {}.",
                 what.as_ref(),
-                crate::core::media::ACCEPTED_EXTENSIONS.join(", ")
+                crate::core::text::join(crate::core::media::ACCEPTED_EXTENSIONS, ", ")
             ),
         )
         .with_code(4001)

@@ -13,7 +13,7 @@
 
 use crate::core::error::Error;
 use crate::core::json::{self, Object, Value};
-use crate::core::text;
+use crate::core::text::{self, Words};
 pub use nemo_decode::scan::{
     scan, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart, MAX_DEPTH,
 };
@@ -259,8 +259,8 @@ impl<'a> EventSink<'a> for Collect<'_> {
 /// 9:16…"); it is never printed wholesale.
 pub fn tool_activity(name: &str, args: &Value<'_>) -> String {
     let n = name.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
-    let fixed = if has(&["aspect", "ratio", "canvas", "resize", "resolution"]) {
+    let has = |words: Words| words.iter().any(|w| text::contains(&n, w));
+    let fixed = if has(Words("aspect|ratio|canvas|resize|resolution")) {
         let ratio = ["aspect_ratio", "ratio", "aspectRatio"]
             .iter()
             .find_map(|k| args.get(k).and_then(Value::as_str))
@@ -272,41 +272,39 @@ pub fn tool_activity(name: &str, args: &Value<'_>) -> String {
             return s;
         }
         "Changing the aspect ratio…"
-    } else if has(&["bgm", "music", "song", "soundtrack"]) {
+    } else if has(Words("bgm|music|song|soundtrack")) {
         "Adding music…"
-    } else if has(&["subtitle", "caption"]) {
+    } else if has(Words("subtitle|caption")) {
         "Adding subtitles…"
-    } else if has(&["title", "text", "overlay"]) {
+    } else if has(Words("title|text|overlay")) {
         "Adding a title…"
-    } else if has(&["voice", "narrat", "tts", "speech"]) {
+    } else if has(Words("voice|narrat|tts|speech")) {
         "Adding a voice-over…"
-    } else if has(&["audio", "sound", "volume"]) {
+    } else if has(Words("audio|sound|volume")) {
         "Adjusting the audio…"
-    } else if has(&["video", "clip", "animate", "i2v", "t2v"])
-        && has(&["gen", "create", "make", "animate", "i2v", "t2v", "to_video"])
+    } else if has(Words("video|clip|animate|i2v|t2v"))
+        && has(Words("gen|create|make|animate|i2v|t2v|to_video"))
     {
         "Generating video…"
-    } else if has(&["image", "photo", "picture"]) && has(&["gen", "create", "make"]) {
+    } else if has(Words("image|photo|picture")) && has(Words("gen|create|make")) {
         "Generating an image…"
-    } else if has(&["trim", "cut", "split", "crop"]) {
+    } else if has(Words("trim|cut|split|crop")) {
         "Trimming…"
-    } else if has(&["transition"]) {
+    } else if has(Words("transition")) {
         "Adding a transition…"
-    } else if has(&["camera", "zoom", "pan"]) {
+    } else if has(Words("camera|zoom|pan")) {
         "Adjusting the camera movement…"
-    } else if has(&["speed", "slow", "fast"]) {
+    } else if has(Words("speed|slow|fast")) {
         "Changing the speed…"
-    } else if has(&["export", "render"]) {
+    } else if has(Words("export|render")) {
         "Exporting…"
-    } else if has(&["upload", "import"]) {
+    } else if has(Words("upload|import")) {
         "Importing media…"
-    } else if has(&["analy", "understand", "describe", "caption_video"]) {
+    } else if has(Words("analy|understand|describe|caption_video")) {
         "Analysing the video…"
-    } else if has(&["draft", "timeline", "state"]) && has(&["get", "read", "load", "fetch"]) {
+    } else if has(Words("draft|timeline|state")) && has(Words("get|read|load|fetch")) {
         "Checking the timeline…"
-    } else if has(&[
-        "edit", "update", "modify", "set_", "apply", "adjust", "filter",
-    ]) {
+    } else if has(Words("edit|update|modify|set_|apply|adjust|filter")) {
         "Editing…"
     } else if n.starts_with("transfer_to") || n.is_empty() {
         "Working on it…"
@@ -531,7 +529,7 @@ impl TurnAssembler {
     /// The turn's text: every complete message, in order, joined with a
     /// blank line. Empty for a silent turn.
     pub fn final_text(&self) -> String {
-        self.messages.join("\n\n")
+        text::join(&self.messages, "\n\n")
     }
 
     /// The complete messages shown so far, in order.

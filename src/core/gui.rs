@@ -28,7 +28,7 @@
 //! phrase to append ("Say \"export\" to download it.").
 
 use crate::core::intent::{fold_char, is_cjk};
-use crate::core::text::is_word_char;
+use crate::core::text::{self, is_word_char, Words};
 
 /// What the stripped GUI instruction asked for, to be done through the API.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -170,7 +170,7 @@ pub fn translate(text: &str) -> Translated {
         out.pop();
     }
     Translated {
-        text: out.join("\n"),
+        text: text::join(&out, "\n"),
         actions,
     }
 }
@@ -205,7 +205,7 @@ fn sentences(line: &str) -> Vec<&str> {
         let ends = match c {
             '!' | '?' | '。' | '…' => true,
             '.' => chars.peek().map_or(true, |&(_, n)| {
-                n.is_whitespace() || is_cjk(n) || "\"')”’".contains(n)
+                n.is_whitespace() || is_cjk(n) || text::has_char("\"')”’", n)
             }),
             _ => false,
         };
@@ -216,7 +216,7 @@ fn sentences(line: &str) -> Vec<&str> {
         let mut end = i + raw.len_utf8();
         // Take repeated terminators and closing quotes with the sentence.
         while let Some(&(j, n)) = chars.peek() {
-            if "!?.。！？…\"')”’」』".contains(n) {
+            if text::has_char("!?.。！？…\"')”’」』", n) {
                 end = j + n.len_utf8();
                 chars.next();
             } else {
@@ -240,7 +240,7 @@ fn translate_sentence(sentence: &str) -> (Option<String>, Vec<GuiAction>) {
     let term_len = body
         .char_indices()
         .rev()
-        .take_while(|&(_, c)| "!?.。！？…\"')”’」』".contains(c))
+        .take_while(|&(_, c)| text::has_char("!?.。！？…\"')”’」』", c))
         .last()
         .map_or(0, |(i, _)| body.len() - i);
     let (core, terminator) = body
@@ -279,7 +279,7 @@ fn translate_sentence(sentence: &str) -> (Option<String>, Vec<GuiAction>) {
             text.push_str(sep);
         }
     }
-    let text = text.trim_end_matches(|c: char| c.is_whitespace() || ",;，；".contains(c));
+    let text = text.trim_end_matches(|c: char| c.is_whitespace() || text::has_char(",;，；", c));
     let chinese = language_of(text) == Language::Chinese;
     let terminator = if terminator.is_empty() || terminator.contains(['?', '？']) {
         if chinese {
@@ -317,65 +317,13 @@ fn clauses(core: &str) -> Vec<(&str, &str)> {
 
 /// Words that may precede an imperative without making it a statement:
 /// "you can click", "simply drag", "然后点击".
-const LEAD: &[&str] = &[
-    "you",
-    "can",
-    "could",
-    "may",
-    "might",
-    "just",
-    "simply",
-    "now",
-    "then",
-    "and",
-    "so",
-    "please",
-    "also",
-    "first",
-    "next",
-    "finally",
-    "feel",
-    "free",
-    "to",
-    "you'll",
-    "need",
-    "should",
-    "will",
-    "go",
-    "ahead",
-    "try",
-    "easily",
-    "quickly",
-    "once",
-    "when",
-    "if",
-    "done",
-    "ready",
-    "you're",
-    "happy",
-    "i",
-    "recommend",
-    "suggest",
-    "or",
-];
-const LEAD_ZH: &[&str] = &[
-    "您可以",
-    "你可以",
-    "可以",
-    "然后",
-    "并",
-    "再",
-    "请",
-    "只需",
-    "直接",
-    "您",
-    "你",
-    "接着",
-    "最后",
-    "随后",
-    "即可",
-    "就",
-];
+const LEAD: Words = Words(concat!(
+    "you|can|could|may|might|just|simply|now|then|and|so|please|also|first|",
+    "next|finally|feel|free|to|you'll|need|should|will|go|ahead|try|easily|",
+    "quickly|once|when|if|done|ready|you're|happy|i|recommend|suggest|or",
+));
+const LEAD_ZH: Words =
+    Words("您可以|你可以|可以|然后|并|再|请|只需|直接|您|你|接着|最后|随后|即可|就");
 
 /// The content before a GUI cue, with connectors ("and you can") removed:
 /// "The title is gold and you can open the Text panel" → "The title is gold".
@@ -383,7 +331,7 @@ fn content_before(clause: &str, cue_start: usize) -> &str {
     let mut prefix = clause.get(..cue_start).unwrap_or("").trim_end();
     loop {
         let before = prefix;
-        for lead in LEAD.iter().chain(LEAD_ZH) {
+        for lead in LEAD.iter().chain(LEAD_ZH.iter()) {
             if let Some(rest) = strip_suffix_word(prefix, lead) {
                 prefix = rest.trim_end();
             }
@@ -412,21 +360,11 @@ fn is_subordinate(clause: &str) -> bool {
     // Every prefix is ASCII or Chinese, so ASCII lower case matches the
     // same clauses as Unicode lower case, without its tables.
     let lower = clause.trim().to_ascii_lowercase();
-    const EN: &[&str] = &[
-        "to ",
-        "once ",
-        "when ",
-        "if ",
-        "after ",
-        "before ",
-        "whenever ",
-        "as soon as ",
-        "for ",
-        "in order to ",
-    ];
-    const ZH: &[&str] = &["如果", "当", "要", "如需", "若", "想要", "如要", "为了"];
+    const EN: Words =
+        Words("to |once |when |if |after |before |whenever |as soon as |for |in order to ");
+    const ZH: Words = Words("如果|当|要|如需|若|想要|如要|为了");
     // Chinese marks time clauses at the end: 完成后 ("when done"), 导出时.
-    const ZH_END: &[&str] = &["后", "时", "之后", "以后"];
+    const ZH_END: Words = Words("后|时|之后|以后");
     EN.iter().any(|p| lower.starts_with(p))
         || ZH.iter().any(|p| lower.starts_with(p))
         || ZH_END.iter().any(|p| lower.ends_with(p))
@@ -487,7 +425,7 @@ fn detect(clause: &str) -> Option<(GuiAction, usize)> {
 }
 
 fn imperative_at(ws: &[Word], i: usize) -> bool {
-    ws.iter().take(i).all(|w| LEAD.contains(&w.lower.as_str()))
+    ws.iter().take(i).all(|w| LEAD.contains(w.lower.as_str()))
         // "…, and you can click", "…, then drag": a connector right before.
         || word_before(ws, i, 1).is_some_and(|w| matches!(w.lower.as_str(), "and" | "then" | "can" | "just" | "simply" | "or" | "please"))
 }
@@ -497,40 +435,16 @@ fn word_before(ws: &[Word], i: usize, back: usize) -> Option<&Word> {
     ws.get(i.checked_sub(back)?)
 }
 
-fn has_any(ws: &[Word], set: &[&str]) -> bool {
-    ws.iter().any(|w| set.contains(&w.lower.as_str()))
+fn has_any(ws: &[Word], set: Words) -> bool {
+    ws.iter().any(|w| set.contains(w.lower.as_str()))
 }
 
-const CREDIT_WORDS: &[&str] = &[
-    "account",
-    "billing",
-    "credits",
-    "credit",
-    "balance",
-    "subscription",
-    "plan",
-    "pricing",
-    "wallet",
-];
-const PANEL_WORDS: &[&str] = &[
-    "panel",
-    "tab",
-    "menu",
-    "sidebar",
-    "settings",
-    "page",
-    "editor",
-    "library",
-    "window",
-    "dialog",
-    "section",
-    "dashboard",
-    "inspector",
-    "toolbar",
-    "drawer",
-    "view",
-    "workspace",
-];
+const CREDIT_WORDS: Words =
+    Words("account|billing|credits|credit|balance|subscription|plan|pricing|wallet");
+const PANEL_WORDS: Words = Words(concat!(
+    "panel|tab|menu|sidebar|settings|page|editor|library|window|dialog|",
+    "section|dashboard|inspector|toolbar|drawer|view|workspace",
+));
 
 fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
     let ws = words(clause);
@@ -545,13 +459,13 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
             {
                 return Some((button_action(clause, rest), at));
             }
-            "select" | "choose" if imperative && has_any(rest, &["button", "option"]) => {
+            "select" | "choose" if imperative && has_any(rest, Words("button|option")) => {
                 return Some((button_action(clause, rest), at));
             }
             "drag" | "dragging" | "drag-and-drop" | "drop"
                 if imperative || (w.lower == "dragging" && before(1) == Some("by")) =>
             {
-                let upload = has_any(rest, &["upload", "here", "uploader"]);
+                let upload = has_any(rest, Words("upload|here|uploader"));
                 return Some(if upload {
                     (GuiAction::Upload, at)
                 } else {
@@ -563,10 +477,10 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
             | "look" | "review"
                 if imperative =>
             {
-                if has_any(rest, CREDIT_WORDS) || has_phrase(rest, &["top", "up"]) {
+                if has_any(rest, CREDIT_WORDS) || has_phrase(rest, Words("top|up")) {
                     return Some((GuiAction::Credits, at));
                 }
-                if has_any(rest, &["timeline"]) {
+                if has_any(rest, Words("timeline")) {
                     return Some((GuiAction::ShowTrackSummary, at));
                 }
                 let opens = matches!(
@@ -577,35 +491,23 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
                     return Some((GuiAction::ShowState, at));
                 }
             }
-            "preview" | "previewing" if imperative || has_any(rest, &["timeline"]) => {
+            "preview" | "previewing" if imperative || has_any(rest, Words("timeline")) => {
                 return Some((GuiAction::ShowTrackSummary, at));
             }
             "top" if imperative && rest.first().is_some_and(|n| n.lower == "up") => {
                 return Some((GuiAction::Credits, at));
             }
             "export" | "download" | "exporting" => {
-                const NOT_OBJECT: &[&str] = &[
-                    "quality",
-                    "settings",
-                    "format",
-                    "resolution",
-                    "will",
-                    "is",
-                    "was",
-                    "options",
-                    "size",
-                    "time",
-                    "takes",
-                    "may",
-                    "costs",
-                    "might",
-                ];
+                const NOT_OBJECT: Words = Words(concat!(
+                    "quality|settings|format|resolution|will|is|was|options|size|time|",
+                    "takes|may|costs|might",
+                ));
                 let object_ok = rest
                     .first()
-                    .map_or(true, |n| !NOT_OBJECT.contains(&n.lower.as_str()));
-                let cue = has_any(rest, &["button", "tab", "icon"])
+                    .map_or(true, |n| !NOT_OBJECT.contains(n.lower.as_str()));
+                let cue = has_any(rest, Words("button|tab|icon"))
                     || (before(2) == Some("ready") && before(1) == Some("to"))
-                    || (before(1) == Some("the") && has_any(rest, &["button"]));
+                    || (before(1) == Some("the") && has_any(rest, Words("button")));
                 if (imperative && object_ok) || cue {
                     // "The Export button is top right": start at "the".
                     let start = match word_before(&ws, i, 1) {
@@ -626,42 +528,46 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
     None
 }
 
-fn has_phrase(ws: &[Word], phrase: &[&str]) -> bool {
-    ws.windows(phrase.len())
-        .any(|win| win.iter().zip(phrase).all(|(w, p)| w.lower == *p))
+fn has_phrase(ws: &[Word], phrase: Words) -> bool {
+    (0..ws.len()).any(|i| {
+        phrase
+            .iter()
+            .enumerate()
+            .all(|(k, p)| ws.get(i + k).is_some_and(|w| w.lower == p))
+    })
 }
 
 /// The action for "click <label> (button)": known labels map to API
 /// actions, others become `Click(label)` with the label as written.
 fn button_action(clause: &str, rest: &[Word]) -> GuiAction {
-    const SKIP: &[&str] = &["on", "the", "a", "your", "that", "this"];
-    const STOP: &[&str] = &[
-        "button", "buttons", "tab", "icon", "link", "option", "menu", "to", "and", "in", "at",
-        "from", "then", "for", "below", "above", "on", "when", "once", "if", "so", "which",
-    ];
+    const SKIP: Words = Words("on|the|a|your|that|this");
+    const STOP: Words = Words(concat!(
+        "button|buttons|tab|icon|link|option|menu|to|and|in|at|from|then|for|",
+        "below|above|on|when|once|if|so|which",
+    ));
     let label_words: Vec<&Word> = rest
         .iter()
-        .skip_while(|w| SKIP.contains(&w.lower.as_str()))
-        .take_while(|w| !STOP.contains(&w.lower.as_str()))
+        .skip_while(|w| SKIP.contains(w.lower.as_str()))
+        .take_while(|w| !STOP.contains(w.lower.as_str()))
         .collect();
     let lower: Vec<&str> = label_words.iter().map(|w| w.lower.as_str()).collect();
-    let any = |set: &[&str]| lower.iter().any(|w| set.contains(w));
-    if any(&["export", "download", "render"]) {
+    let any = |set: Words| lower.iter().any(|w| set.contains(w));
+    if any(Words("export|download|render")) {
         return GuiAction::Export;
     }
-    if any(CREDIT_WORDS) || any(&["top-up", "upgrade"]) {
+    if any(CREDIT_WORDS) || any(Words("top-up|upgrade")) {
         return GuiAction::Credits;
     }
-    if any(&["timeline", "preview"]) {
+    if any(Words("timeline|preview")) {
         return GuiAction::ShowTrackSummary;
     }
-    if any(&["upload", "import"]) {
+    if any(Words("upload|import")) {
         return GuiAction::Upload;
     }
     match (label_words.first(), label_words.last()) {
         (Some(first), Some(last)) => {
             let label = clause.get(first.start..last.end).unwrap_or("");
-            let label = label.trim_matches(|c: char| "\"'“”‘’".contains(c));
+            let label = label.trim_matches(|c: char| text::has_char("\"'“”‘’", c));
             GuiAction::Click(label.to_string())
         }
         _ => GuiAction::Click(
@@ -707,38 +613,30 @@ fn capitalise(s: &str) -> String {
 }
 
 fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
-    let find =
-        |needles: &[&str]| -> Option<usize> { needles.iter().filter_map(|n| clause.find(n)).min() };
-    let has = |needles: &[&str]| needles.iter().any(|n| clause.contains(n));
-    const CREDITS: &[&str] = &[
-        "积分", "账户", "账号", "账单", "充值", "余额", "会员", "订阅",
-    ];
-    const CLICK: &[&str] = &[
-        "点击",
-        "单击",
-        "点按",
-        "轻点",
-        "轻触",
-        "点一下",
-        "按一下",
-        "按下",
-    ];
+    let find = |needles: Words| -> Option<usize> {
+        needles.iter().filter_map(|n| text::find(clause, n)).min()
+    };
+    let has = |needles: Words| needles.iter().any(|n| text::contains(clause, n));
+    const CREDITS: Words = Words("积分|账户|账号|账单|充值|余额|会员|订阅");
+    const CLICK: Words = Words("点击|单击|点按|轻点|轻触|点一下|按一下|按下");
     if let Some(at) = find(CLICK) {
         let after = clause.get(at..).unwrap_or("");
         let label_end = ["按钮", "键", "图标", "选项", "标签"]
             .iter()
-            .filter_map(|b| after.find(b))
+            .filter_map(|b| text::find(after, b))
             .min()
             .unwrap_or(after.len());
         let label = after.get(..label_end).unwrap_or("");
-        let action = if label.contains("导出") || label.contains("下载") {
+        let action = if text::contains(label, "导出") || text::contains(label, "下载") {
             GuiAction::Export
-        } else if CREDITS.iter().any(|c| label.contains(c)) {
+        } else if CREDITS.iter().any(|c| text::contains(label, c)) {
             GuiAction::Credits
-        } else if label.contains("时间线") || label.contains("时间轴") || label.contains("预览")
+        } else if text::contains(label, "时间线")
+            || text::contains(label, "时间轴")
+            || text::contains(label, "预览")
         {
             GuiAction::ShowTrackSummary
-        } else if label.contains("上传") {
+        } else if text::contains(label, "上传") {
             GuiAction::Upload
         } else {
             let name = CLICK
@@ -746,8 +644,9 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
                 .find_map(|v| label.strip_prefix(v))
                 .unwrap_or(label);
             let name = name.rsplit('的').next().unwrap_or("");
-            let name =
-                name.trim_matches(|c: char| c.is_whitespace() || "\"'“”「」『』【】".contains(c));
+            let name = name.trim_matches(|c: char| {
+                c.is_whitespace() || text::has_char("\"'“”「」『』【】", c)
+            });
             GuiAction::Click(if name.is_empty() {
                 "按钮".into()
             } else {
@@ -756,9 +655,8 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         };
         return Some((action, at));
     }
-    if let Some(at) = find(&["拖拽", "拖动", "拖放", "拖曳", "拖到", "拖入", "拖进"])
-    {
-        if has(&["上传"]) {
+    if let Some(at) = find(Words("拖拽|拖动|拖放|拖曳|拖到|拖入|拖进")) {
+        if has(Words("上传")) {
             return Some((GuiAction::Upload, at));
         }
         // Chinese puts the object first (把音乐拖到…), so the whole clause,
@@ -767,41 +665,45 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         while let Some(rest) = LEAD_ZH.iter().find_map(|l| start.strip_prefix(l)) {
             start = rest;
         }
-        let edit = start
-            .replace("拖拽到", "移到")
-            .replace("拖动到", "移到")
-            .replace("拖拽", "移动")
-            .replace("拖动", "移动")
-            .replace("拖放", "移动")
-            .replace("拖曳", "移动")
-            .replace("拖到", "移到")
-            .replace("拖入", "放入")
-            .replace("拖进", "放入");
+        // One pass per pair, in this order: the longer forms (拖拽到) first.
+        let mut edit = start.to_string();
+        for (from, to) in [
+            ("拖拽到", "移到"),
+            ("拖动到", "移到"),
+            ("拖拽", "移动"),
+            ("拖动", "移动"),
+            ("拖放", "移动"),
+            ("拖曳", "移动"),
+            ("拖到", "移到"),
+            ("拖入", "放入"),
+            ("拖进", "放入"),
+        ] {
+            edit = text::replace(&edit, from, to);
+        }
         return Some((GuiAction::SendEdit(edit.trim().to_string()), 0));
     }
-    if let Some(at) = find(&["打开", "前往", "进入"]) {
+    if let Some(at) = find(Words("打开|前往|进入")) {
         let after = clause.get(at..).unwrap_or("");
-        let action = if CREDITS.iter().any(|c| after.contains(c)) {
+        let action = if CREDITS.iter().any(|c| text::contains(after, c)) {
             GuiAction::Credits
-        } else if has(&["时间线", "时间轴"]) {
+        } else if has(Words("时间线|时间轴")) {
             GuiAction::ShowTrackSummary
         } else {
             GuiAction::ShowState
         };
         return Some((action, at));
     }
-    if has(&["预览"]) && has(&["时间线", "时间轴"]) {
-        return find(&["在时间线", "在时间轴", "预览", "时间线", "时间轴"])
+    if has(Words("预览")) && has(Words("时间线|时间轴")) {
+        return find(Words("在时间线|在时间轴|预览|时间线|时间轴"))
             .map(|at| (GuiAction::ShowTrackSummary, at));
     }
-    if let Some(at) = find(&["查看账户", "查看账单", "查看余额", "查看积分", "充值"])
-    {
+    if let Some(at) = find(Words("查看账户|查看账单|查看余额|查看积分|充值")) {
         return Some((GuiAction::Credits, at));
     }
     // 导出 / 下载 as an instruction: at the clause start (after polite
     // leads) and not a noun phrase ("导出的视频为1080p"), or with a cue.
     for verb in ["导出", "下载"] {
-        let Some(at) = clause.find(verb) else {
+        let Some(at) = text::find(clause, verb) else {
             continue;
         };
         let before = clause.get(..at).unwrap_or("").trim();
@@ -812,14 +714,7 @@ fn detect_zh(clause: &str) -> Option<(GuiAction, usize)> {
         let noun = clause
             .get(at + verb.len()..)
             .is_some_and(|rest| rest.starts_with('的'));
-        let cue = has(&[
-            "按钮",
-            "即可导出",
-            "可以导出",
-            "进行导出",
-            "即可下载",
-            "可以下载",
-        ]);
+        let cue = has(Words("按钮|即可导出|可以导出|进行导出|即可下载|可以下载"));
         if (lead_only.trim().is_empty() && !noun) || cue {
             let start = if lead_only.trim().is_empty() { 0 } else { at };
             return Some((GuiAction::Export, start));

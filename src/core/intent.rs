@@ -35,7 +35,7 @@
 //! attach a photo and say what to do with it. A lone command next to a file
 //! is rare and ambiguous, and the agent can still act on it.
 
-use crate::core::text::is_word_char;
+use crate::core::text::{is_word_char, Words};
 
 /// Where a message goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -266,90 +266,18 @@ fn lower(c: char) -> char {
 
 /// The Chinese words segmentation knows (with [`CJK_FILLER`]). Longest
 /// match wins, so 下载 is one word and not 下 + 载.
-const CJK_WORDS: &[&str] = &[
+const CJK_WORDS: Words = Words(concat!(
     // Commands.
-    "导出",
-    "下载",
-    "发给我",
-    "发我",
-    "积分",
-    "余额",
-    "点数",
-    "额度",
-    "状态",
-    "轨道",
-    "时间线",
-    "时间轴",
-    "进度",
-    "上传",
+    "导出|下载|发给我|发我|积分|余额|点数|额度|状态|轨道|时间线|时间轴|进度|上传|",
     // Counters and nouns that commands tolerate.
-    "一",
-    "张",
-    "首",
-    "些",
-    "照片",
-    "图片",
-    "音乐",
-    "素材",
-    "歌",
+    "一|张|首|些|照片|图片|音乐|素材|歌|",
     // Chat vocabulary, so that e.g. 背景音乐 is not read as 背 + 景 + 音乐.
-    "背景音乐",
-    "配乐",
-    "音轨",
-    "歌曲",
-    "音量",
-    "标题",
-    "大标题",
-    "字幕",
-    "文字",
-    "文案",
-    "片名",
-    "竖屏",
-    "竖版",
-    "横屏",
-    "横版",
-    "方形",
-    "正方形",
-    "方屏",
-    "比例",
-    "生成",
-    "动起来",
-    "制作",
-    "创作",
-    "剪到",
-    "剪成",
-    "裁剪",
-    "剪短",
-    "缩短",
-    "截取",
-    "只保留",
-    "保留",
-    "秒",
-    "分钟",
-    "推近",
-    "推进",
-    "拉近",
-    "拉远",
-    "拉开",
-    "平移",
-    "摇镜",
-    "左摇",
-    "右摇",
-    "上摇",
-    "下摇",
-    "环绕",
-    "跟拍",
-    "跟随",
-    "航拍",
-    "升降",
-    "手持",
-    "固定镜头",
-    "删除",
-    "去掉",
-    "去除",
-    "静音",
-    "关掉",
-];
+    "背景音乐|配乐|音轨|歌曲|音量|标题|大标题|字幕|文字|文案|片名|竖屏|竖版|横屏|横版|方形|",
+    "正方形|方屏|比例|生成|动起来|",
+    "制作|创作|剪到|剪成|裁剪|剪短|缩短|截取|只保留|保留|秒|分钟|推近|推进|拉近|拉远|拉开|",
+    "平移|摇镜|左摇|右摇|上摇|下摇|",
+    "环绕|跟拍|跟随|航拍|升降|手持|固定镜头|删除|去掉|去除|静音|关掉",
+));
 
 fn tokenize(text: &str) -> Vec<Token> {
     let chars: Vec<(usize, char)> = text
@@ -365,7 +293,7 @@ fn tokenize(text: &str) -> Vec<Token> {
         } else if is_cjk(c) {
             let longest = CJK_WORDS
                 .iter()
-                .chain(CJK_FILLER)
+                .chain(CJK_FILLER.iter())
                 .filter(|w| {
                     w.chars()
                         .enumerate()
@@ -455,174 +383,25 @@ fn command_word(word: &str) -> Option<Command> {
 
 /// Chinese filler words: politeness, pronouns, particles, measure words.
 /// They count as filler in a command and are words to the segmenter.
-const CJK_FILLER: &[&str] = &[
-    "把",
-    "它",
-    "这个",
-    "那个",
-    "这",
-    "视频",
-    "片子",
-    "成片",
-    "作品",
-    "文件",
-    "请",
-    "帮我",
-    "帮忙",
-    "帮",
-    "麻烦",
-    "给我",
-    "我",
-    "我的",
-    "的",
-    "还有",
-    "还剩",
-    "剩下",
-    "剩余",
-    "剩",
-    "多少",
-    "有",
-    "几",
-    "显示",
-    "查看",
-    "查询",
-    "查",
-    "看看",
-    "看",
-    "一下",
-    "下来",
-    "出来",
-    "来",
-    "现在",
-    "吧",
-    "呢",
-    "吗",
-    "了",
-    "啊",
-    "呀",
-    "嘛",
-    "你",
-    "能",
-    "可以",
-    "要",
-    "想",
-    "我要",
-    "我想",
-    "一个",
-    "个",
-    "当前",
-    "目前",
-    "是",
-    "什么",
-    "怎么样",
-    "如何",
-    "账户",
-    "账号",
-    "好",
-    "好的",
-];
+const CJK_FILLER: Words = Words(concat!(
+    "把|它|这个|那个|这|视频|片子|成片|作品|文件|请|帮我|帮忙|帮|麻烦|给我|我|我的|的|还有|",
+    "还剩|剩下|剩余|剩|多少|有|",
+    "几|显示|查看|查询|查|看看|看|一下|下来|出来|来|现在|吧|呢|吗|了|啊|呀|嘛|你|能|可以|要|",
+    "想|我要|我想|一个|个|",
+    "当前|目前|是|什么|怎么样|如何|账户|账号|好|好的",
+));
 
 /// Words that do not change what a short command means.
-const FILLER: &[&str] = &[
-    "please",
-    "pls",
-    "plz",
-    "can",
-    "could",
-    "would",
-    "will",
-    "you",
-    "u",
-    "i",
-    "i'd",
-    "i'm",
-    "me",
-    "my",
-    "mine",
-    "our",
-    "your",
-    "us",
-    "the",
-    "a",
-    "an",
-    "it",
-    "this",
-    "that",
-    "now",
-    "ok",
-    "okay",
-    "thanks",
-    "thank",
-    "thx",
-    "just",
-    "go",
-    "ahead",
-    "and",
-    "to",
-    "for",
-    "of",
-    "do",
-    "does",
-    "did",
-    "have",
-    "has",
-    "how",
-    "many",
-    "much",
-    "what",
-    "what's",
-    "whats",
-    "is",
-    "are",
-    "am",
-    "left",
-    "remaining",
-    "check",
-    "show",
-    "see",
-    "view",
-    "get",
-    "let",
-    "let's",
-    "lets",
-    "hey",
-    "hi",
-    "yes",
-    "yeah",
-    "current",
-    "final",
-    "again",
-    "want",
-    "like",
-    "need",
-    "some",
-    "here",
-    "all",
-    "project",
-    "video",
-    "mp4",
-    "movie",
-    "film",
-    "file",
-    "result",
-    "version",
-    "in",
-    "on",
-    "tell",
-    "give",
-    "display",
-    "list",
-    "summary",
-    "where",
-    "account",
-    "there",
-    "quick",
-    "quickly",
-    "real",
-    "me?",
-    "finished",
-    "done",
-];
+const FILLER: Words = Words(concat!(
+    "please|pls|plz|can|could|would|will|you|u|i|i'd|i'm|me|my|mine|our|",
+    "your|us|the|a|an|it|this|that|now|ok|okay|thanks|thank|thx|just|go|",
+    "ahead|and|to|for|of|do|does|did|have|has|how|many|much|what|what's|",
+    "whats|is|are|am|left|remaining|check|show|see|view|get|let|let's|lets|",
+    "hey|hi|yes|yeah|current|final|again|want|like|need|some|here|all|",
+    "project|video|mp4|movie|film|file|result|version|in|on|tell|give|",
+    "display|list|summary|where|account|there|quick|quickly|real|me?|",
+    "finished|done",
+));
 
 /// Extra words a given command tolerates: what one uploads or exports.
 fn tolerated_by(cmd: Command, word: &str) -> bool {
@@ -687,8 +466,8 @@ fn command_of(words: &[&Token]) -> Option<Command> {
     }
     let all_ok = words.iter().all(|w| {
         command_word(&w.text).is_some()
-            || FILLER.contains(&w.text.as_str())
-            || CJK_FILLER.contains(&w.text.as_str())
+            || FILLER.contains(w.text.as_str())
+            || CJK_FILLER.contains(w.text.as_str())
             || tolerated_by(cmd, &w.text)
     });
     all_ok.then_some(cmd)
@@ -704,22 +483,24 @@ struct Features<'a> {
 }
 
 impl<'a> Features<'a> {
-    fn has_word(&self, words: &[&str]) -> bool {
-        self.tokens.iter().any(|t| words.contains(&t.text.as_str()))
+    fn has_word(&self, words: Words) -> bool {
+        self.tokens.iter().any(|t| words.contains(t.text.as_str()))
     }
 
-    fn has_zh(&self, needles: &[&str]) -> bool {
-        needles.iter().any(|n| self.norm.contains(n))
+    fn has_zh(&self, needles: Words) -> bool {
+        needles
+            .iter()
+            .any(|n| crate::core::text::contains(&self.norm, n))
     }
 
-    fn index_of(&self, words: &[&str]) -> Option<usize> {
+    fn index_of(&self, words: Words) -> Option<usize> {
         self.tokens
             .iter()
-            .position(|t| words.contains(&t.text.as_str()))
+            .position(|t| words.contains(t.text.as_str()))
     }
 
     /// The word after token `i`, skipping punctuation.
-    fn word_after(&self, i: usize, skip: &[&str]) -> Option<&str> {
+    fn word_after(&self, i: usize, skip: Words) -> Option<&str> {
         self.tokens
             .iter()
             .skip(i + 1)
@@ -737,39 +518,28 @@ impl<'a> Features<'a> {
             .map(|t| t.text.as_str())
     }
 
-    fn has_phrase(&self, phrase: &[&str]) -> bool {
+    fn has_phrase(&self, phrase: Words) -> bool {
         let words: Vec<&str> = self
             .tokens
             .iter()
             .filter(|t| t.kind != Kind::Punct)
             .map(|t| t.text.as_str())
             .collect();
-        words.windows(phrase.len()).any(|w| w == phrase)
+        (0..words.len()).any(|i| {
+            phrase
+                .iter()
+                .enumerate()
+                .all(|(k, p)| words.get(i + k) == Some(&p))
+        })
     }
 }
 
-const VIDEO_NOUNS: &[&str] = &[
-    "video",
-    "videos",
-    "clip",
-    "clips",
-    "film",
-    "movie",
-    "animation",
-    "timelapse",
-    "time-lapse",
-    "footage",
-    "shot",
-    "scene",
-    "reel",
-    "trailer",
-    "teaser",
-    "cinematic",
-];
-const PHOTO_NOUNS: &[&str] = &[
-    "photo", "photos", "image", "images", "picture", "pictures", "pic", "still",
-];
-const REMOVE_VERBS: &[&str] = &["remove", "delete", "mute", "drop", "without", "no", "lose"];
+const VIDEO_NOUNS: Words = Words(concat!(
+    "video|videos|clip|clips|film|movie|animation|timelapse|time-lapse|",
+    "footage|shot|scene|reel|trailer|teaser|cinematic",
+));
+const PHOTO_NOUNS: Words = Words("photo|photos|image|images|picture|pictures|pic|still");
+const REMOVE_VERBS: Words = Words("remove|delete|mute|drop|without|no|lose");
 
 fn classify_chat(text: &str, tokens: &[Token], has_attachments: bool) -> ChatIntent {
     let f = Features {
@@ -787,21 +557,14 @@ fn classify_chat(text: &str, tokens: &[Token], has_attachments: bool) -> ChatInt
     // Generation wins when the message asks for a new video, or when a
     // generation verb has no other object ("generate a cyberpunk city").
     // "create a title card" or "generate subtitles" are text overlays.
-    let gen_verb = f.has_word(&["generate", "create", "animate", "produce"])
-        || f.has_zh(&[
-            "生成",
-            "动起来",
-            "制作",
-            "创作",
-            "做一个视频",
-            "做个视频",
-            "做成视频",
-            "变成视频",
-        ])
+    let gen_verb = f.has_word(Words("generate|create|animate|produce"))
+        || f.has_zh(Words(
+            "生成|动起来|制作|创作|做一个视频|做个视频|做成视频|变成视频",
+        ))
         || makes_a_video(&f);
     let video_object = f.has_word(VIDEO_NOUNS)
         || f.has_word(PHOTO_NOUNS)
-        || f.has_zh(&["视频", "短片", "照片", "图片"]);
+        || f.has_zh(Words("视频|短片|照片|图片"));
     if gen_verb && (video_object || !specific) {
         return ChatIntent::Generate;
     }
@@ -832,23 +595,11 @@ fn classify_chat(text: &str, tokens: &[Token], has_attachments: bool) -> ChatInt
 /// *turn* are generation only with a video as their object, unlike "make
 /// it brighter".
 fn makes_a_video(f: &Features<'_>) -> bool {
-    const ADJECTIVES: &[&str] = &[
-        "a",
-        "an",
-        "new",
-        "short",
-        "quick",
-        "another",
-        "little",
-        "nice",
-        "me",
-        "cinematic",
-        "second",
-    ];
+    const ADJECTIVES: Words = Words("a|an|new|short|quick|another|little|nice|me|cinematic|second");
     f.tokens.iter().enumerate().any(|(i, t)| {
         matches!(t.text.as_str(), "make" | "into")
             && f.word_after(i, ADJECTIVES)
-                .is_some_and(|w| VIDEO_NOUNS.contains(&w))
+                .is_some_and(|w| VIDEO_NOUNS.contains(w))
     })
 }
 
@@ -890,31 +641,21 @@ fn aspect_ratio(f: &Features<'_>) -> Option<AspectRatio> {
             }
         }
     }
-    if f.has_zh(&["竖屏", "竖版", "竖屏幕"]) {
+    if f.has_zh(Words("竖屏|竖版|竖屏幕")) {
         return Some(AspectRatio::Portrait);
     }
-    if f.has_zh(&["横屏", "横版"]) {
+    if f.has_zh(Words("横屏|横版")) {
         return Some(AspectRatio::Landscape);
     }
-    if f.has_zh(&["正方形", "方形", "方屏"]) {
+    if f.has_zh(Words("正方形|方形|方屏")) {
         return Some(AspectRatio::Square);
     }
     // Orientation words are only about the frame when they follow "it",
     // "to", "in"… ("make it vertical", "switch to landscape") or precede a
     // format word ("portrait mode"); "a landscape at dusk" is content and
     // "vertical pan" a camera move.
-    const FORMAT: &[&str] = &[
-        "format",
-        "ratio",
-        "aspect",
-        "orientation",
-        "mode",
-        "crop",
-        "version",
-        "video",
-        "frame",
-    ];
-    const BEFORE: &[&str] = &["it", "to", "into", "in", "go", "as", "be", "is", "make"];
+    const FORMAT: Words = Words("format|ratio|aspect|orientation|mode|crop|version|video|frame");
+    const BEFORE: Words = Words("it|to|into|in|go|as|be|is|make");
     for (i, tok) in t.iter().enumerate() {
         let ratio = match tok.text.as_str() {
             "vertical" | "portrait" => AspectRatio::Portrait,
@@ -922,10 +663,9 @@ fn aspect_ratio(f: &Features<'_>) -> Option<AspectRatio> {
             "square" => AspectRatio::Square,
             _ => continue,
         };
-        let after = f.word_after(i, &[]);
+        let after = f.word_after(i, Words(""));
         let before = f.word_before(i);
-        if after.is_some_and(|w| FORMAT.contains(&w)) || before.is_some_and(|w| BEFORE.contains(&w))
-        {
+        if after.is_some_and(|w| FORMAT.contains(w)) || before.is_some_and(|w| BEFORE.contains(w)) {
             return Some(ratio);
         }
     }
@@ -936,22 +676,10 @@ fn aspect_ratio(f: &Features<'_>) -> Option<AspectRatio> {
 /// text when it can be read off: quoted ("add title \"Urban Dreams\""), or
 /// after the keyword when it follows "says/called/:" or an add verb.
 fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
-    const KEYWORDS: &[&str] = &[
-        "title",
-        "titles",
-        "caption",
-        "captions",
-        "subtitle",
-        "subtitles",
-        "text",
-        "headline",
-        "标题",
-        "大标题",
-        "字幕",
-        "文字",
-        "文案",
-        "片名",
-    ];
+    const KEYWORDS: Words = Words(concat!(
+        "title|titles|caption|captions|subtitle|subtitles|text|headline|标题|大标题|",
+        "字幕|文字|文案|片名",
+    ));
     let at = f.index_of(KEYWORDS)?;
     if let Some(quoted) = quoted_text(f.text) {
         return Some(Some(quoted));
@@ -963,51 +691,33 @@ fn text_overlay(f: &Features<'_>) -> Option<Option<String>> {
             "add" | "put" | "insert" | "write" | "加" | "添加" | "加上" | "加个" | "写"
         ) || t.text.starts_with('加')
             || t.text == "添"
-    }) || f.norm.contains("加个")
-        || f.norm.contains("添加");
+    }) || crate::core::text::contains(&f.norm, "加个")
+        || crate::core::text::contains(&f.norm, "添加");
     let rest = f.text.get(keyword.end..).unwrap_or("");
     let rest = rest
         .split(['\n', ',', ';', '!', '?', '，', '；', '。', '！', '？'])
         .next()
         .unwrap_or("");
-    let rest = rest.split(". ").next().unwrap_or(rest);
+    let rest = crate::core::text::split_once(rest, ". ").map_or(rest, |(first, _)| first);
     let trimmed =
         rest.trim_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '：' | '-' | '—' | '.'));
     // ASCII lower case keeps byte offsets, so `l.len()` below indexes
     // `trimmed` too; every linker is ASCII or Chinese.
     let lower_rest = trimmed.to_ascii_lowercase();
-    const LINKERS: &[&str] = &[
-        "that says ",
-        "which says ",
-        "saying ",
-        "says ",
-        "reading ",
-        "that reads ",
-        "called ",
-        "named ",
-        "of ",
-        "as ",
-        "to ",
-        "改为",
-        "改成",
-        "换成",
-        "写着",
-        "为",
-        "是",
-        "叫",
-        "：",
-        ":",
-    ];
+    const LINKERS: Words = Words(concat!(
+        "that says |which says |saying |says |reading |that reads |called |",
+        "named |of |as |to |改为|改成|换成|写着|为|是|叫|：|:",
+    ));
     let linker = LINKERS.iter().find(|l| lower_rest.starts_with(*l));
     let candidate = match linker {
         Some(l) => trimmed.get(l.len()..).unwrap_or("").trim(),
         None if adding => {
-            const STOP: &[&str] = &[
-                "at", "on", "in", "to", "for", "with", "from", "into", "onto", "and", "the", "a",
-                "an", "that", "which", "bigger", "smaller", "here", "there",
-            ];
+            const STOP: Words = Words(concat!(
+                "at|on|in|to|for|with|from|into|onto|and|the|a|an|that|which|bigger|",
+                "smaller|here|there",
+            ));
             let first = lower_rest.split_whitespace().next().unwrap_or("");
-            if STOP.contains(&first) {
+            if STOP.contains(first) {
                 ""
             } else {
                 trimmed
@@ -1046,24 +756,15 @@ fn quoted_text(text: &str) -> Option<String> {
 
 /// `Some(volume)` when the message adds or changes background music.
 fn music(f: &Features<'_>) -> Option<Option<u8>> {
-    let english = f.has_word(&[
-        "music",
-        "bgm",
-        "soundtrack",
-        "song",
-        "lo-fi",
-        "lofi",
-        "volume",
-        "beat",
-        "beats",
-    ]) || f.has_phrase(&["audio", "track"]);
-    let chinese = f.has_zh(&["音乐", "配乐", "音轨", "歌", "音量", "bgm"]);
+    let english = f.has_word(Words(
+        "music|bgm|soundtrack|song|lo-fi|lofi|volume|beat|beats",
+    )) || f.has_phrase(Words("audio|track"));
+    let chinese = f.has_zh(Words("音乐|配乐|音轨|歌|音量|bgm"));
     if !(english || chinese) {
         return None;
     }
     // "remove the music", "去掉背景音乐" is an edit, not adding music.
-    if f.has_word(REMOVE_VERBS) || f.has_zh(&["删除", "去掉", "去除", "静音", "关掉", "不要"])
-    {
+    if f.has_word(REMOVE_VERBS) || f.has_zh(Words("删除|去掉|去除|静音|关掉|不要")) {
         return None;
     }
     Some(volume(f))
@@ -1126,30 +827,19 @@ fn duration_seconds(f: &Features<'_>) -> Option<u32> {
 /// `Some(seconds)` when the message asks to trim.
 fn trim(f: &Features<'_>) -> Option<Option<u32>> {
     let seconds = duration_seconds(f);
-    let trim_verb = f.has_word(&["trim", "shorten", "shorter"])
-        || f.has_phrase(&["cut", "down"])
-        || f.has_zh(&[
-            "剪到",
-            "剪成",
-            "裁剪",
-            "剪短",
-            "缩短",
-            "截取",
-            "只保留",
-            "保留前",
-        ]);
+    let trim_verb = f.has_word(Words("trim|shorten|shorter"))
+        || f.has_phrase(Words("cut|down"))
+        || f.has_zh(Words("剪到|剪成|裁剪|剪短|缩短|截取|只保留|保留前"));
     let length_talk = seconds.is_some()
-        && (f.has_word(&["cut", "keep", "long", "length", "duration", "make"])
-            || f.has_zh(&["剪", "时长", "长度", "保留"]));
+        && (f.has_word(Words("cut|keep|long|length|duration|make"))
+            || f.has_zh(Words("剪|时长|长度|保留")));
     (trim_verb || length_talk).then_some(seconds)
 }
 
 fn camera_move(f: &Features<'_>) -> Option<CameraMove> {
     use CameraMove::*;
     let t = f.tokens;
-    const DIRS: &[&str] = &[
-        "the", "to", "slowly", "gently", "a", "bit", "little", "camera",
-    ];
+    const DIRS: Words = Words("the|to|slowly|gently|a|bit|little|camera");
     for (i, tok) in t.iter().enumerate() {
         let next = f.word_after(i, DIRS);
         let mv = match tok.text.as_str() {
@@ -1186,22 +876,22 @@ fn camera_move(f: &Features<'_>) -> Option<CameraMove> {
         };
         return Some(mv);
     }
-    let zh: &[(&[&str], CameraMove)] = &[
-        (&["推近", "推进", "拉近", "放大", "靠近"], ZoomIn),
-        (&["拉远", "拉开", "后拉"], ZoomOut),
-        (&["左摇", "向左摇", "向左平移", "左移", "往左"], PanLeft),
-        (&["右摇", "向右摇", "向右平移", "右移", "往右"], PanRight),
-        (&["上摇", "向上摇", "仰拍"], TiltUp),
-        (&["下摇", "向下摇", "俯拍"], TiltDown),
-        (&["平移", "摇镜"], Pan),
-        (&["环绕", "绕着", "旋转镜头"], Orbit),
-        (&["跟拍", "跟随", "跟踪"], Tracking),
-        (&["航拍", "升降", "升起", "无人机"], Crane),
-        (&["手持", "晃动"], Handheld),
-        (&["固定镜头", "静止镜头"], Static),
+    let zh: &[(Words, CameraMove)] = &[
+        (Words("推近|推进|拉近|放大|靠近"), ZoomIn),
+        (Words("拉远|拉开|后拉"), ZoomOut),
+        (Words("左摇|向左摇|向左平移|左移|往左"), PanLeft),
+        (Words("右摇|向右摇|向右平移|右移|往右"), PanRight),
+        (Words("上摇|向上摇|仰拍"), TiltUp),
+        (Words("下摇|向下摇|俯拍"), TiltDown),
+        (Words("平移|摇镜"), Pan),
+        (Words("环绕|绕着|旋转镜头"), Orbit),
+        (Words("跟拍|跟随|跟踪"), Tracking),
+        (Words("航拍|升降|升起|无人机"), Crane),
+        (Words("手持|晃动"), Handheld),
+        (Words("固定镜头|静止镜头"), Static),
     ];
     zh.iter()
-        .find(|(needles, _)| f.has_zh(needles))
+        .find(|(needles, _)| f.has_zh(*needles))
         .map(|&(_, mv)| mv)
 }
 

@@ -671,11 +671,11 @@ pub fn check_url(url: &str) -> Result<(), Error> {
         msg.push_str("\" contains spaces or invisible characters; remove them first.");
         return Err(Error::invalid_input(msg));
     }
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some((scheme, rest)) = crate::core::text::split_once(url, "://") else {
         let scheme = url.split_once(':').map(|(s, _)| s).filter(|s| {
             !s.is_empty()
                 && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                    .all(|c| c.is_ascii_alphanumeric() || crate::core::text::has_char("+-.", c))
         });
         return Err(Error::invalid_input(match scheme {
             Some(s) if !s.eq_ignore_ascii_case("http") && !s.eq_ignore_ascii_case("https") => {
@@ -694,7 +694,7 @@ pub fn check_url(url: &str) -> Result<(), Error> {
         )));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
+    if crate::core::text::has_char(authority, '@') {
         return Err(Error::invalid_input(
             "The URL contains a user name or password; use a link that works without them.",
         ));
@@ -722,11 +722,13 @@ pub fn check_url(url: &str) -> Result<(), Error> {
 fn split_host_port(authority: &str) -> (&str, Option<&str>) {
     if authority.starts_with('[') {
         return match authority.find(']') {
-            Some(end) => {
-                let host = &authority[..=end];
-                let port = authority[end + 1..].strip_prefix(':');
-                (host, port)
-            }
+            // `split_at_checked`, not slicing: `]` is ASCII, so the split
+            // is on a char boundary, but a slice would still link in the
+            // char-boundary panic and its formatting (about 4 KB of wasm).
+            Some(end) => match authority.split_at_checked(end + 1) {
+                Some((host, rest)) => (host, rest.strip_prefix(':')),
+                None => ("", None),
+            },
             None => ("", None),
         };
     }

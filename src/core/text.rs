@@ -1,6 +1,7 @@
 //! Small text helpers that stand in for the Unicode-table-backed parts of
 //! `std` (`char::to_lowercase`, `to_uppercase`, `is_alphanumeric`,
-//! `str::escape_debug`).
+//! `str::escape_debug`), and for `std`'s substring search ([`find`],
+//! [`contains`], [`replace`], [`split_once`]; see [`find`] for why).
 //!
 //! Why: those functions pull about 30 KB of Unicode case and printability
 //! tables into the wasm build, yet every caller here only ever needs the
@@ -162,9 +163,167 @@ fn push_hex(n: u32, out: &mut String) {
     }
 }
 
+/// Where `needle` first occurs in `hay`, as a byte offset: the same answer
+/// as `hay.find(needle)` (an empty needle is found at 0).
+///
+/// Why not `str::find` with a `&str` pattern: it runs the two-way
+/// `StrSearcher`, about 2.5 KB of wasm, and its slicing brings `std`'s
+/// char-boundary panic message (which formats a `char` with `Debug`, and
+/// so the Unicode printability tables). Every text searched here is a
+/// chat message, an agent reply or a header: short, and searched for short
+/// keywords, so the first byte found by `memchr` and a compare of the rest
+/// is as fast. A match of one UTF-8 string in another always starts and
+/// ends on char boundaries, so the offset slices safely.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return Some(0);
+    };
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|h| memchr::memchr(first, h)) {
+        let at = from + i;
+        if hay.get(at + 1..).is_some_and(|h| h.starts_with(rest)) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Whether `needle` occurs in `hay`: `hay.contains(needle)`, through [`find`].
+pub fn contains(hay: &str, needle: &str) -> bool {
+    find(hay, needle).is_some()
+}
+
+/// `s` with every `from` replaced by `to`, left to right without overlaps:
+/// `s.replace(from, to)`, through [`find`]. An empty `from` (never passed
+/// here) leaves `s` as it is.
+pub fn replace(s: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some((before, after)) = split_once(rest, from).filter(|_| !from.is_empty()) {
+        out.push_str(before);
+        out.push_str(to);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A word list in one string, separated by `|`: `Words("export|download")`.
+/// Empty entries (`""`, `"a||b"`) are skipped, so `Words("")` is empty.
+///
+/// Why not `&[&str]`: a slice of string slices stores a pointer and a
+/// length (8 bytes of wasm data) next to each word, and the router and the
+/// GUI translator keep about 600 keywords. One string per list costs one
+/// byte per word. The lists are short and searched per message, so
+/// splitting on each search costs nothing that shows.
+#[derive(Clone, Copy, Debug)]
+pub struct Words(pub &'static str);
+
+impl Words {
+    /// The words, in order.
+    pub fn iter(self) -> impl Iterator<Item = &'static str> {
+        self.0.split('|').filter(|w| !w.is_empty())
+    }
+
+    /// Whether `word` is one of the words (whole words, not substrings).
+    pub fn contains(self, word: impl AsRef<str>) -> bool {
+        self.has(word.as_ref())
+    }
+
+    fn has(self, word: &str) -> bool {
+        self.iter().any(|w| w == word)
+    }
+}
+
+/// `parts.join(sep)`.
+///
+/// Why not `[S]::join`: `std`'s is unrolled for each separator length and
+/// instantiated per element type (about 700 B of wasm each); the texts
+/// joined here are a few short lines.
+pub fn join<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p.as_ref());
+    }
+    out
+}
+
+/// Whether `c` is one of the characters of `set`: `set.contains(c)`.
+///
+/// Why not `str::contains(char)`: for a non-ASCII `char` it searches for
+/// its UTF-8 bytes with the same `StrSearcher` that [`find`] avoids.
+pub fn has_char(set: &str, c: char) -> bool {
+    set.chars().any(|x| x == c)
+}
+
+/// `s.split_once(sep)`, through [`find`].
+pub fn split_once<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let at = find(s, sep)?;
+    Some((s.get(..at)?, s.get(at + sep.len()..)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_matches_std() {
+        let hays = [
+            "",
+            "a",
+            "aaa",
+            "abcabcab",
+            "点击导出按钮",
+            "拖拽到这里拖拽",
+            "x://y://z",
+            "session",
+            "Session Not Found",
+            "<title>Bad gateway</title>",
+            "ababa",
+            "é€é€€",
+        ];
+        let needles = [
+            "", "a", "aa", "ab", "abc", "bca", "导出", "拖拽", "://", "session", "<title>", "aba",
+            "€€", "z",
+        ];
+        for h in hays {
+            for n in needles {
+                assert_eq!(find(h, n), h.find(n), "find({h:?}, {n:?})");
+                assert_eq!(contains(h, n), h.contains(n));
+                assert_eq!(
+                    split_once(h, n),
+                    h.split_once(n),
+                    "split_once({h:?}, {n:?})"
+                );
+                if !n.is_empty() {
+                    for to in ["", "X", "移到"] {
+                        assert_eq!(replace(h, n, to), h.replace(n, to), "replace({h:?}, {n:?})");
+                    }
+                }
+            }
+        }
+        assert_eq!(replace("abc", "", "X"), "abc");
+        assert_eq!(Words("").iter().count(), 0);
+        assert_eq!(Words("a||bc|").iter().collect::<Vec<_>>(), ["a", "bc"]);
+        assert!(Words("to |a|bc").contains("to ") && !Words("a|bc").contains("b"));
+        for parts in [&[][..], &["a"][..], &["a", "", "bc"][..]] {
+            for sep in ["", ", ", "\n\n"] {
+                assert_eq!(join(parts, sep), parts.join(sep));
+                let owned: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+                assert_eq!(join(&owned, sep), owned.join(sep));
+            }
+        }
+        for c in ['a', '@', '”', '」', '\u{0}', '€'] {
+            for set in ["", "@", "\"')”’", "!?.。！？…\"')”’」』", "abc", "€"] {
+                assert_eq!(has_char(set, c), set.contains(c));
+            }
+        }
+    }
 
     fn all_chars() -> impl Iterator<Item = char> {
         (0..=0x10FFFFu32).filter_map(char::from_u32)

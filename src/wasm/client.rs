@@ -19,7 +19,7 @@ use crate::core::policy::Timing;
 
 use super::convert::{error_to_js, get, get_f64, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
-use super::http::{self, await_js};
+use super::http::{self, await_js, spawn_promise};
 use super::session::{Session, SessionHandle};
 
 /// The storage key of the persisted client id (a UUID, never a secret).
@@ -200,7 +200,7 @@ impl NemoClient {
                     let this = self.clone();
                     // The shared request is not tied to one caller's signal:
                     // aborting one waiter must not fail the others.
-                    let p = future_to_promise(async move {
+                    let p = spawn_promise(async move {
                         let r = this.fetch_token().await;
                         this.inner.auth.borrow_mut().pending = None;
                         r.map(JsValue::from).map_err(|e| error_to_js(&e))
@@ -386,7 +386,7 @@ impl NemoClient {
             let is_json = res
                 .headers()
                 .get("content-type")
-                .is_some_and(|ct| ct.contains("json"));
+                .is_some_and(|ct| crate::core::text::contains(&ct, "json"));
             if (200..300).contains(&status) && !is_json {
                 return Ok(res);
             }
@@ -695,7 +695,7 @@ impl NemoClient {
     ) -> Promise {
         let this = self.clone();
         let signal = linked_signal(&options);
-        future_to_promise(async move {
+        spawn_promise(async move {
             let client_id = this.ensure_client_id().await.map_err(|e| error_to_js(&e))?;
             this.ensure_token(&signal)
                 .await
@@ -722,7 +722,7 @@ impl NemoClient {
         let signal = linked_signal(&options);
         let name = get_string(&options, "taskName").unwrap_or_else(|| "project".into());
         let lang = get_string(&options, "language");
-        future_to_promise(async move {
+        spawn_promise(async move {
             this.create_session_with(&name, lang.as_deref(), &signal)
                 .await
                 .map(JsValue::from)

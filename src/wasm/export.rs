@@ -10,7 +10,6 @@ use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::api::{self, endpoints, parse_render_status};
 use crate::core::error::{Error, ErrorKind, Result};
@@ -19,7 +18,7 @@ use crate::core::policy::{RenderPoller, RenderStep};
 use super::client::{abortable, linked_signal};
 use super::convert::{error_to_js, get, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
-use super::http::{await_js, headers_object};
+use super::http::{await_js, headers_object, spawn_promise};
 use super::session::{draft_of, Session};
 use super::turn::link_user_signal;
 
@@ -54,7 +53,7 @@ pub(crate) fn start(session: Session, existing: Option<String>, options: &JsValu
     };
     let on_progress = get(options, "onProgress");
     let this = job.clone();
-    let p = future_to_promise(async move {
+    let p = spawn_promise(async move {
         let r = this.run(existing, &on_progress).await;
         r.map_err(|e| {
             let e = if this.inner.cancelled.get() && e.kind() == ErrorKind::Aborted {
@@ -218,7 +217,7 @@ impl ExportJob {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(&self) -> Promise {
         let this = self.clone();
-        future_to_promise(async move {
+        spawn_promise(async move {
             this.inner.cancelled.set(true);
             this.inner.controller.abort();
             let id = this.inner.render_id.borrow().clone();
@@ -244,7 +243,7 @@ impl ExportJob {
         #[wasm_bindgen(unchecked_optional_param_type = "DownloadOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
-        future_to_promise(async move {
+        spawn_promise(async move {
             let signal = linked_signal(&options);
             let on_progress = get(&options, "onProgress");
             let result = abortable(this.result_promise(), &signal)

@@ -3,15 +3,40 @@
 //! failure to a typed core [`Error`]. No retries here: the client applies
 //! the protocol's recovery policy on top.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::api::{common_headers, ApiRequest, Attribution};
 use crate::core::error::{Error, Result};
 
 use super::convert::{error_from_js, Obj};
 use super::glue::{self, AbortSignal, Response};
+
+/// A future on the heap, with its type erased.
+type BoxedPromiseFuture = Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>;
+
+/// `future_to_promise` for every async method of the shell.
+///
+/// Why not call `future_to_promise` directly: it is generic over the future,
+/// and each instantiation brings its own copy of the task setup, the
+/// polling wrapper and their drop glue (about 300 B of wasm per exported
+/// async method). Boxed, the future has one type and there is one
+/// instantiation; the cost is one allocation per call, next to a `fetch`.
+pub(crate) fn spawn_promise<F>(f: F) -> Promise
+where
+    F: Future<Output = std::result::Result<JsValue, JsValue>> + 'static,
+{
+    spawn_boxed(Box::pin(f))
+}
+
+#[inline(never)]
+fn spawn_boxed(f: BoxedPromiseFuture) -> Promise {
+    future_to_promise(f)
+}
 
 /// Awaits a JS promise, mapping a rejection to a core error.
 pub async fn await_js(p: Promise) -> Result<JsValue> {

@@ -19,7 +19,7 @@ use super::client::{credits_to_js, linked_signal, NemoClient};
 use super::convert::{error_to_js, get, get_string, Obj};
 use super::export::{self, ExportJob};
 use super::glue::{self, AbortSignal};
-use super::http::await_js;
+use super::http::{await_js, spawn_promise};
 use super::timeline::JsTimeline;
 use super::{turn, upload};
 
@@ -286,7 +286,7 @@ impl Session {
         #[wasm_bindgen(unchecked_optional_param_type = "UploadOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
-        future_to_promise(async move {
+        spawn_promise(async move {
             let signal = linked_signal(&options);
             ok_or_reject(upload::upload(&this, &input, &options, &signal).await)
         })
@@ -299,7 +299,7 @@ impl Session {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
-        future_to_promise(async move {
+        spawn_promise(async move {
             let signal = linked_signal(&options);
             let previous = this.previous_timeline();
             let t = this
@@ -356,7 +356,7 @@ impl Session {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
-        future_to_promise(async move {
+        spawn_promise(async move {
             let signal = linked_signal(&options);
             this.inner
                 .client
@@ -383,7 +383,7 @@ impl Session {
             )));
         };
         let this = self.clone();
-        future_to_promise(async move { ok_or_reject(this.handle_text(text, options).await) })
+        spawn_promise(async move { ok_or_reject(this.handle_text(text, options).await) })
     }
 
     /// The durable handle: `{ v, baseUrl, sessionId, taskId, renderId?,
@@ -450,7 +450,10 @@ impl Session {
                             "reply",
                             &format!(
                                 "Attach a file to upload. Accepted: {}; up to 200 MB each.",
-                                crate::core::media::ACCEPTED_EXTENSIONS.join(", ")
+                                crate::core::text::join(
+                                    crate::core::media::ACCEPTED_EXTENSIONS,
+                                    ", "
+                                )
                             ),
                         )
                         .set("files", js_sys::Array::new())

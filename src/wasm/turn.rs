@@ -8,7 +8,6 @@
 
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::api::endpoints;
 use crate::core::error::{Error, ErrorKind, Result};
@@ -20,7 +19,7 @@ use crate::core::timeline::{self, Timeline};
 
 use super::convert::{error_to_js, get, str_array, Obj};
 use super::glue::{self, AbortController, AbortSignal, EventQueue, StreamReader};
-use super::http::await_js;
+use super::http::{await_js, spawn_promise};
 use super::session::Session;
 
 /// What a finished turn produced.
@@ -77,7 +76,7 @@ pub(crate) fn start(
         on_event: get(options, "onEvent"),
     };
     let signal = controller.signal();
-    let result = future_to_promise(async move {
+    let result = spawn_promise(async move {
         let r = run(&session, &text, resume_from, &signal, &emitter).await;
         session.turn_finished();
         match r {
