@@ -11,7 +11,7 @@ CARGO_PROFILE_RELEASE_STRIP=false cargo build --quiet --release --lib --target w
 out=target/bench-named
 rm -rf "$out"
 wasm-bindgen --target web --out-dir "$out" --out-name nemo_video "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/nemo_video.wasm"
-wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+wasm-opt -Oz --converge -g --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   "$out/nemo_video_bg.wasm" -o "$out/named.wasm"
 # The named build also runs: same glue, names kept (for CPU profiles).
 cp "$out/named.wasm" "$out/nemo_video_bg.wasm"

@@ -6,7 +6,6 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::api::{
     self, endpoints, normalize_base_url, parse_credits, parse_session, parse_token, read_envelope,
@@ -471,7 +470,7 @@ impl NemoClient {
         signal: AbortSignal,
     ) -> Promise {
         let this = self.clone();
-        future_to_promise(async move {
+        http::spawn_promise(async move {
             this.credits_after(failed, &signal)
                 .await
                 .map(|c| credits_to_js(&c).into())

@@ -6,7 +6,6 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::api::{endpoints, parse_state, SessionInfo};
 use crate::core::error::{human_bytes, Error, Result};
@@ -317,7 +316,7 @@ impl Session {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let client = self.inner.client.clone();
-        future_to_promise(async move {
+        spawn_promise(async move {
             let signal = linked_signal(&options);
             let c = client
                 .credits_with(&signal)
