@@ -99,12 +99,19 @@ function socketWriter(req, onSent) {
   return w;
 }
 
+/** What a file-backed Blob throws when its file changed: the same name. */
+function fileChanged(path) {
+  const e = new Error(`${path} changed after it was opened`);
+  e.name = 'NotReadableError';
+  return e;
+}
+
 /** Sends `size` bytes of the file at `path` through `w`, reusing RING buffers. */
 async function sendFile(w, path, size) {
   const fd = await fsOpen(path);
   try {
     // Like a file-backed Blob, refuse a file that changed since it was opened.
-    if ((await fsFstat(fd)).size !== size) throw new Error(`${path} changed after it was opened`);
+    if ((await fsFstat(fd)).size !== size) throw fileChanged(path);
     const free = [];
     let made = 0;
     let waiter = null;
@@ -128,7 +135,7 @@ async function sendFile(w, path, size) {
       const buf = await Promise.race([take(), w.whenClosed]);
       if (!buf || w.closed) return;
       const n = await fsRead(fd, buf, Math.min(buf.length, size - pos), pos);
-      if (n === 0) throw new Error(`${path} changed after it was opened`);
+      if (n === 0) throw fileChanged(path);
       pos += n;
       w.write(n === buf.length ? buf : buf.subarray(0, n), n, () => give(buf));
     }

@@ -406,6 +406,18 @@ impl Error {
         Error::new(ErrorKind::InvalidInput, detail)
     }
 
+    /// A file the caller chose could not be read while it was being sent:
+    /// it changed or was removed after it was chosen.
+    pub fn file_unreadable(detail: impl AsRef<str>) -> Self {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "The file could not be read ({}). It changed or was removed after it was chosen; choose it again.",
+                detail.as_ref()
+            ),
+        )
+    }
+
     /// The render failed twice (the first try and its retry).
     pub fn render_failed(detail: impl AsRef<str>) -> Self {
         Error::new(

@@ -180,6 +180,10 @@ pub fn error_from_js(e: &JsValue) -> Error {
         Error::network(msg)
     } else if name == "TimeoutError" {
         Error::timeout(msg)
+    } else if name == "NotReadableError" || name == "NotFoundError" {
+        // A File or file-backed Blob whose file changed or went away after
+        // it was chosen (browsers and Node's `openAsBlob` throw these).
+        Error::file_unreadable(msg)
     } else {
         Error::protocol(msg)
     }
