@@ -21,6 +21,7 @@ pub mod faults;
 pub mod files;
 pub mod probe;
 pub mod render;
+pub mod retention;
 pub mod sessions;
 pub mod sniff;
 pub mod state;

@@ -78,6 +78,7 @@ pub async fn create(
         st.task_id = task_id.clone();
         st.user_id = user.user_id.clone();
         store.global.sessions_created += 1;
+        store.evict_sessions(&state.config.limits());
     }
     tracing::info!(user_id = %user.user_id, session_id = %sid, "session created");
     Ok(envelope::ok(json!({"task_id": task_id, "session_id": sid})))

@@ -1,11 +1,11 @@
 //! The in-memory store: tokens, accounts, sessions, uploads, renders, turns and statistics.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, VecDeque},
     net::IpAddr,
     path::PathBuf,
     sync::{Arc, Mutex, MutexGuard, RwLock},
-    time::{Duration, Instant, SystemTime},
+    time::{Instant, SystemTime},
 };
 
 use serde::Serialize;
@@ -264,7 +264,20 @@ pub struct SessionStats {
     pub credits_charged: i64,
     pub renders: u64,
     pub uploads: u64,
-    pub messages: Vec<MessageRecord>,
+    /// The most recent [`SessionStats::MAX_MESSAGES`] messages, oldest first.
+    pub messages: VecDeque<MessageRecord>,
+}
+
+impl SessionStats {
+    /// Messages kept per session: a session that runs turns for days keeps its latest.
+    pub const MAX_MESSAGES: usize = 1_000;
+
+    pub fn push_message(&mut self, m: MessageRecord) {
+        if self.messages.len() >= Self::MAX_MESSAGES {
+            self.messages.pop_front();
+        }
+        self.messages.push_back(m);
+    }
 }
 
 #[derive(Default, Clone, Serialize)]
@@ -304,8 +317,9 @@ pub struct Store {
     pub claims: HashMap<String, (String, String, SystemTime)>,
     pub session_stats: BTreeMap<String, SessionStats>,
     pub global: GlobalStats,
-    /// When `prune_turns` may scan again (`None`: now).
-    next_prune: Option<Instant>,
+    /// Finished turns still in `turns`, in the order they finished (see
+    /// [`crate::retention`]).
+    pub retired: crate::retention::Retired,
 }
 
 impl Store {
@@ -342,24 +356,5 @@ impl Store {
 
     pub fn account(&mut self, user_id: &str) -> &mut Account {
         self.accounts.entry(user_id.to_string()).or_default()
-    }
-
-    /// Drops finished turns beyond a bound so long-running emulators do not grow forever.
-    /// Called for every new turn under the store lock, so the scan (all turns) runs at
-    /// most once every `PRUNE_EVERY`: otherwise, with 5,000 recent turns and none old
-    /// enough to drop, every new turn would scan them all and remove nothing.
-    pub fn prune_turns(&mut self) {
-        const PRUNE_EVERY: Duration = Duration::from_secs(10);
-        if self.turns.len() < 5_000 {
-            return;
-        }
-        let now = Instant::now();
-        if self.next_prune.is_some_and(|at| now < at) {
-            return;
-        }
-        self.next_prune = Some(now + PRUNE_EVERY);
-        let cutoff = now.checked_sub(crate::agent::turn::KEEP_FINISHED);
-        self.turns
-            .retain(|_, t| !t.is_done() || cutoff.is_none_or(|c| t.created > c));
     }
 }
