@@ -73,7 +73,7 @@ pub async fn create(
     };
     {
         let mut store = state.store();
-        store.sessions.insert(sid.clone(), session);
+        store.sessions.insert(sid.clone(), Box::new(session));
         let st = store.stats_for(&sid);
         st.task_id = task_id.clone();
         st.user_id = user.user_id.clone();

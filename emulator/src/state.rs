@@ -245,13 +245,21 @@ pub struct RenderJob {
     pub height: u32,
 }
 
+/// One message of a session, for `/__emulator/stats`. Kept per turn for as long as its
+/// session's statistics, so it holds one allocation (the turn id).
 #[derive(Clone, Serialize)]
 pub struct MessageRecord {
     pub turn_id: String,
-    pub hash: String,
-    pub kind: String,
+    /// FNV-1a of the text, written as 16 hex digits.
+    #[serde(serialize_with = "hex16")]
+    pub hash: u64,
+    pub kind: &'static str,
     pub charged: bool,
     pub credits: i64,
+}
+
+fn hex16<S: serde::Serializer>(h: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{h:016x}"))
 }
 
 #[derive(Default, Clone, Serialize)]
@@ -275,6 +283,10 @@ impl SessionStats {
     pub fn push_message(&mut self, m: MessageRecord) {
         if self.messages.len() >= Self::MAX_MESSAGES {
             self.messages.pop_front();
+        }
+        // Most sessions see one message or a few: start with room for one, not four.
+        if self.messages.capacity() == 0 {
+            self.messages.reserve_exact(1);
         }
         self.messages.push_back(m);
     }
@@ -310,7 +322,9 @@ pub struct Store {
     /// IP → issue times of tokens it obtained.
     pub ip_issued: HashMap<IpAddr, Vec<SystemTime>>,
     pub accounts: HashMap<String, Account>,
-    pub sessions: HashMap<String, Session>,
+    /// Boxed: a `Session` is about 400 bytes, and a table sized for growth would hold up
+    /// to twice that per session in empty slots.
+    pub sessions: HashMap<String, Box<Session>>,
     pub files: HashMap<String, StoredFile>,
     pub renders: HashMap<String, RenderJob>,
     pub turns: HashMap<String, Arc<Turn>>,

@@ -146,8 +146,8 @@ pub async fn run_sse(
         st.turns_run += 1;
         st.push_message(MessageRecord {
             turn_id,
-            hash: format!("{:016x}", util::fnv64(text.as_bytes())),
-            kind: plan_kind_name(&plan.kind).into(),
+            hash: util::fnv64(text.as_bytes()),
+            kind: plan_kind_name(&plan.kind),
             charged: false,
             credits: 0,
         });
