@@ -1,6 +1,6 @@
 // Figure 7: the emulator under N concurrent SSE turns on loopback.
 //   node bench/concurrency.mjs [--smoke] [--n 100,300,600,1200] [--rounds 4] [--speed 1]
-//                              [--phases kept,cleared]   (run.mjs renders both)
+//                              [--phases kept,cleared,capped]   (run.mjs renders kept and cleared)
 // For each N, a fresh emulator (`--speed 1`: a help reply streams ~15 text
 // deltas over 3–4 s, so the turns really overlap). Each round gives every turn
 // its own client id, token and session (made before the clock starts), then
@@ -13,12 +13,18 @@
 // during each round; RSS "after" is read once the streams have closed. The
 // same N runs `--rounds` times in two phases, each on a fresh emulator:
 // - kept: no reset between rounds, as the emulator normally runs. It keeps
-//   every token, session and finished turn (turns are pruned only past 5,000
-//   and 15 min), so RSS grows with the turns it has served; the result
-//   reports that growth per turn.
+//   every token, session and finished turn up to its caps (10,000 tokens and
+//   sessions, 2,000 finished turns, 15 min), so RSS grows with the turns it
+//   has served; the result reports that growth per turn.
 // - cleared: `POST /__emulator/reset` before each round. What still grows
 //   from round to round then is not the state it keeps (a leak, or the
 //   allocator settling).
+// - capped (only with --phases …,capped): no reset, but the emulator's caps
+//   (--max-tokens, --max-sessions, --replay-turns) set to one round's worth
+//   plus 1/8 (it evicts in batches down to 15/16 of a cap, and an exact cap
+//   would take a few of the round's own clients), so from round 2 on it
+//   forgets as much as it learns: the sustained-load case, where RSS must
+//   level off.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -163,9 +169,15 @@ function maxOverlap(intervals) {
   return best;
 }
 
-/** ROUNDS rounds of N concurrent turns on a fresh emulator; `reset`: clear its state before each. */
-async function phase(N, reset) {
-  const base = startEmulator(EMU, ['--speed', SPEED, '--tokens-per-ip', '10000000', '--credits', '1000000']);
+/**
+ * ROUNDS rounds of N concurrent turns on a fresh emulator; `reset`: clear its
+ * state before each; `capped`: caps of one round's worth (N tokens, sessions
+ * and finished turns, plus 1/8).
+ */
+async function phase(N, reset, capped = false) {
+  const cap = String(Math.ceil((N * 9) / 8));
+  const caps = capped ? ['--max-tokens', cap, '--max-sessions', cap, '--replay-turns', cap] : [];
+  const base = startEmulator(EMU, ['--speed', SPEED, '--tokens-per-ip', '10000000', '--credits', '1000000', ...caps]);
   try {
     const pid = emuPid();
     await sleep(200);
@@ -225,7 +237,7 @@ async function phase(N, reset) {
       rounds.push(x);
       const M = (b) => (b / 2 ** 20).toFixed(1);
       console.log(
-        `N=${N}${reset ? ' (reset)' : ''} round ${round + 1}: ${ok.length}/${N} completed in ${(wallMs / 1000).toFixed(2)} s ` +
+        `N=${N}${reset ? ' (reset)' : capped ? ' (capped)' : ''} round ${round + 1}: ${ok.length}/${N} completed in ${(wallMs / 1000).toFixed(2)} s ` +
           `(headers median ${x.headersMs.median.toFixed(0)} ms, max ${x.headersMs.max.toFixed(0)} ms; turn median ${(x.turnMs.median / 1000).toFixed(2)} s, max ${(x.turnMs.max / 1000).toFixed(2)} s), ` +
           `peak open ${x.peakOpen}, CPU emulator ${cpu.toFixed(2)} s / this process ${x.clientCpuSecs.toFixed(2)} s, listen overflows ${overflows}, RSS ${M(rssBefore)} → peak ${M(rssPeak)} → after ${M(rssAfter)} MiB` +
           `${Object.keys(errors).length ? `, errors ${JSON.stringify(errors)}` : ''}`,
@@ -235,6 +247,7 @@ async function phase(N, reset) {
     const growth = afters.slice(1).map((a, i) => a - afters[i]);
     return {
       reset,
+      capped,
       rounds,
       rssStart,
       rssPeak: Math.max(...rounds.map((r) => r.rssPeak)),
@@ -254,7 +267,8 @@ for (const N of NS) {
   // every round: what is left then is not the sessions and turns it keeps.
   const kept = PHASES.includes('kept') ? await phase(N, false) : null;
   const cleared = PHASES.includes('cleared') ? await phase(N, true) : null;
-  const all = [...(kept?.rounds ?? []), ...(cleared?.rounds ?? [])];
+  const capped = PHASES.includes('capped') ? await phase(N, false, true) : null;
+  const all = [...(kept?.rounds ?? []), ...(cleared?.rounds ?? []), ...(capped?.rounds ?? [])];
   results.push({
     n: N,
     completed: stats(all.map((r) => r.completed)),
@@ -275,6 +289,7 @@ for (const N of NS) {
     listenOverflows: stats(all.map((r) => r.listenOverflows)),
     kept,
     cleared,
+    capped,
   });
 }
 

@@ -76,6 +76,10 @@ pub async fn stats(State(state): State<AppState>) -> Response {
             "sessions": store.sessions.len(),
             "files": store.files.len(),
             "turns": store.turns.len(),
+            "accounts": store.accounts.len(),
+            "session_stats": store.session_stats.len(),
+            "replay_turns": store.retired.len(),
+            "replay_bytes": store.retired.bytes(),
         },
     }))
     .into_response()

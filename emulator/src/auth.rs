@@ -144,6 +144,7 @@ pub async fn anonymous_token(
     let acct = store.account(&user_id);
     acct.available = rt.credits;
     store.global.tokens_issued += 1;
+    store.evict_tokens(&state.config.limits());
     drop(store);
     tracing::info!(user_id = %user_id, "anonymous token issued");
     Ok(token_response(&token, &user_id, expires, rt.credits))
@@ -189,6 +190,7 @@ pub async fn claim_token(
     }
     let claim = format!("ct_{}", util::random_hex());
     let expires_in = 600u64;
+    store.prune_claims();
     store.claims.insert(
         claim.clone(),
         (

@@ -134,6 +134,55 @@ pub struct Config {
     /// Largest total size of request headers, in bytes (then HTTP 431).
     #[arg(long = "max-header-bytes", env = "NEMO_EMU_MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
     pub max_header_bytes: usize,
+
+    /// Most anonymous tokens kept; past it the oldest-issued are forgotten, with their
+    /// accounts (a forgotten token answers 1001, like an expired one).
+    #[arg(
+        long = "max-tokens",
+        env = "NEMO_EMU_MAX_TOKENS",
+        default_value_t = 10_000
+    )]
+    pub max_tokens: usize,
+
+    /// Most sessions kept; past it the least recently used are forgotten, with their
+    /// statistics (a forgotten session answers 1002, like an idle-expired one).
+    #[arg(
+        long = "max-sessions",
+        env = "NEMO_EMU_MAX_SESSIONS",
+        default_value_t = 10_000
+    )]
+    pub max_sessions: usize,
+
+    /// Finished turns kept for `Last-Event-ID` replay, at most this many (oldest dropped
+    /// first; a dropped turn is unknown, so a resume of it runs the message again).
+    #[arg(
+        long = "replay-turns",
+        env = "NEMO_EMU_REPLAY_TURNS",
+        default_value_t = 2_000
+    )]
+    pub replay_turns: usize,
+
+    /// Finished turns kept for replay, at most this many bytes in all (an estimate).
+    #[arg(long = "replay-bytes", env = "NEMO_EMU_REPLAY_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub replay_bytes: usize,
+
+    /// Finished turns kept for replay, at most this many seconds after they finished.
+    #[arg(
+        long = "replay-secs",
+        env = "NEMO_EMU_REPLAY_SECS",
+        default_value_t = 900
+    )]
+    pub replay_secs: u64,
+}
+
+/// The caps on what the emulator remembers (see [`crate::retention`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_tokens: usize,
+    pub max_sessions: usize,
+    pub replay_turns: usize,
+    pub replay_bytes: usize,
+    pub replay_window: std::time::Duration,
 }
 
 impl Default for Config {
@@ -152,6 +201,16 @@ impl Config {
         let mut all: Vec<std::ffi::OsString> = vec!["nemo-emulator".into()];
         all.extend(args.into_iter().map(Into::into));
         Config::try_parse_from(all)
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_tokens: self.max_tokens,
+            max_sessions: self.max_sessions,
+            replay_turns: self.replay_turns,
+            replay_bytes: self.replay_bytes,
+            replay_window: std::time::Duration::from_secs(self.replay_secs),
+        }
     }
 }
 

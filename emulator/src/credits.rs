@@ -55,7 +55,10 @@ pub fn commit(store: &mut Store, user_id: &str, cost: i64) {
     if cost <= 0 {
         return;
     }
-    let a = store.account(user_id);
+    // An account forgotten meanwhile (`--max-tokens`) stays forgotten.
+    let Some(a) = store.accounts.get_mut(user_id) else {
+        return;
+    };
     let c = cost.min(a.frozen);
     a.frozen -= c;
     a.spent += c;
@@ -66,7 +69,9 @@ pub fn refund(store: &mut Store, user_id: &str, cost: i64) {
     if cost <= 0 {
         return;
     }
-    let a = store.account(user_id);
+    let Some(a) = store.accounts.get_mut(user_id) else {
+        return;
+    };
     let c = cost.min(a.frozen);
     a.frozen -= c;
     a.available += c;

@@ -7,6 +7,7 @@
 //!   envelope; transport errors (400, 402, 404, 409, 413, 429, 431, 5xx) use the status.
 //! * `/__emulator/*` holds test controls: faults, stats, reset, config, health.
 
+#![forbid(unsafe_code)]
 // `ApiError` carries a JSON payload; it only travels on the (cold) error path.
 #![allow(clippy::result_large_err)]
 
@@ -21,6 +22,7 @@ pub mod faults;
 pub mod files;
 pub mod probe;
 pub mod render;
+pub mod retention;
 pub mod sessions;
 pub mod sniff;
 pub mod state;

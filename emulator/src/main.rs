@@ -1,5 +1,7 @@
 //! The `nemo-emulator` binary: flags (see `--help`), logging to stderr, then serve.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use nemo_emulator::Config;
 use tracing_subscriber::EnvFilter;

@@ -73,11 +73,12 @@ pub async fn create(
     };
     {
         let mut store = state.store();
-        store.sessions.insert(sid.clone(), session);
+        store.sessions.insert(sid.clone(), Box::new(session));
         let st = store.stats_for(&sid);
         st.task_id = task_id.clone();
         st.user_id = user.user_id.clone();
         store.global.sessions_created += 1;
+        store.evict_sessions(&state.config.limits());
     }
     tracing::info!(user_id = %user.user_id, session_id = %sid, "session created");
     Ok(envelope::ok(json!({"task_id": task_id, "session_id": sid})))

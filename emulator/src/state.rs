@@ -1,11 +1,11 @@
 //! The in-memory store: tokens, accounts, sessions, uploads, renders, turns and statistics.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, VecDeque},
     net::IpAddr,
     path::PathBuf,
     sync::{Arc, Mutex, MutexGuard, RwLock},
-    time::{Duration, Instant, SystemTime},
+    time::{Instant, SystemTime},
 };
 
 use serde::Serialize;
@@ -245,13 +245,21 @@ pub struct RenderJob {
     pub height: u32,
 }
 
+/// One message of a session, for `/__emulator/stats`. Kept per turn for as long as its
+/// session's statistics, so it holds one allocation (the turn id).
 #[derive(Clone, Serialize)]
 pub struct MessageRecord {
     pub turn_id: String,
-    pub hash: String,
-    pub kind: String,
+    /// FNV-1a of the text, written as 16 hex digits.
+    #[serde(serialize_with = "hex16")]
+    pub hash: u64,
+    pub kind: &'static str,
     pub charged: bool,
     pub credits: i64,
+}
+
+fn hex16<S: serde::Serializer>(h: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{h:016x}"))
 }
 
 #[derive(Default, Clone, Serialize)]
@@ -264,7 +272,24 @@ pub struct SessionStats {
     pub credits_charged: i64,
     pub renders: u64,
     pub uploads: u64,
-    pub messages: Vec<MessageRecord>,
+    /// The most recent [`SessionStats::MAX_MESSAGES`] messages, oldest first.
+    pub messages: VecDeque<MessageRecord>,
+}
+
+impl SessionStats {
+    /// Messages kept per session: a session that runs turns for days keeps its latest.
+    pub const MAX_MESSAGES: usize = 1_000;
+
+    pub fn push_message(&mut self, m: MessageRecord) {
+        if self.messages.len() >= Self::MAX_MESSAGES {
+            self.messages.pop_front();
+        }
+        // Most sessions see one message or a few: start with room for one, not four.
+        if self.messages.capacity() == 0 {
+            self.messages.reserve_exact(1);
+        }
+        self.messages.push_back(m);
+    }
 }
 
 #[derive(Default, Clone, Serialize)]
@@ -297,15 +322,18 @@ pub struct Store {
     /// IP → issue times of tokens it obtained.
     pub ip_issued: HashMap<IpAddr, Vec<SystemTime>>,
     pub accounts: HashMap<String, Account>,
-    pub sessions: HashMap<String, Session>,
+    /// Boxed: a `Session` is about 400 bytes, and a table sized for growth would hold up
+    /// to twice that per session in empty slots.
+    pub sessions: HashMap<String, Box<Session>>,
     pub files: HashMap<String, StoredFile>,
     pub renders: HashMap<String, RenderJob>,
     pub turns: HashMap<String, Arc<Turn>>,
     pub claims: HashMap<String, (String, String, SystemTime)>,
     pub session_stats: BTreeMap<String, SessionStats>,
     pub global: GlobalStats,
-    /// When `prune_turns` may scan again (`None`: now).
-    next_prune: Option<Instant>,
+    /// Finished turns still in `turns`, in the order they finished (see
+    /// [`crate::retention`]).
+    pub retired: crate::retention::Retired,
 }
 
 impl Store {
@@ -342,24 +370,5 @@ impl Store {
 
     pub fn account(&mut self, user_id: &str) -> &mut Account {
         self.accounts.entry(user_id.to_string()).or_default()
-    }
-
-    /// Drops finished turns beyond a bound so long-running emulators do not grow forever.
-    /// Called for every new turn under the store lock, so the scan (all turns) runs at
-    /// most once every `PRUNE_EVERY`: otherwise, with 5,000 recent turns and none old
-    /// enough to drop, every new turn would scan them all and remove nothing.
-    pub fn prune_turns(&mut self) {
-        const PRUNE_EVERY: Duration = Duration::from_secs(10);
-        if self.turns.len() < 5_000 {
-            return;
-        }
-        let now = Instant::now();
-        if self.next_prune.is_some_and(|at| now < at) {
-            return;
-        }
-        self.next_prune = Some(now + PRUNE_EVERY);
-        let cutoff = now.checked_sub(crate::agent::turn::KEEP_FINISHED);
-        self.turns
-            .retain(|_, t| !t.is_done() || cutoff.is_none_or(|c| t.created > c));
     }
 }

@@ -6,6 +6,7 @@
 //! without running or charging again.
 
 pub mod draft;
+pub mod packed;
 pub mod script;
 pub mod sse;
 pub mod turn;
@@ -138,15 +139,15 @@ pub async fn run_sse(
         }
         let turn_id = format!("e-{}", uuid::Uuid::new_v4());
         let turn = Turn::new(turn_id.clone(), sid.clone(), user.user_id.clone());
-        store.prune_turns();
+        store.evict_turns(&state.config.limits());
         store.turns.insert(turn_id.clone(), turn.clone());
         store.global.turns_run += 1;
         let st = store.stats_for(&sid);
         st.turns_run += 1;
-        st.messages.push(MessageRecord {
+        st.push_message(MessageRecord {
             turn_id,
-            hash: format!("{:016x}", util::fnv64(text.as_bytes())),
-            kind: plan_kind_name(&plan.kind).into(),
+            hash: util::fnv64(text.as_bytes()),
+            kind: plan_kind_name(&plan.kind),
             charged: false,
             credits: 0,
         });

@@ -3,7 +3,7 @@
 
 use std::{
     sync::{Arc, Mutex},
-    time::{Duration, Instant, SystemTime},
+    time::{Instant, SystemTime},
 };
 
 use rand::{rngs::SmallRng, Rng, SeedableRng};
@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     draft,
+    packed::PackedLog,
     script::{texts, Aspect, Camera, Intent},
 };
 use crate::{
@@ -60,9 +61,10 @@ pub struct LoggedEvent {
     pub ev: AgentEvent,
 }
 
-struct Log {
-    events: Vec<LoggedEvent>,
-    done: bool,
+/// A turn's events: growing while it runs, packed once it is done (see [`PackedLog`]).
+enum Log {
+    Live(Vec<LoggedEvent>),
+    Done(PackedLog),
 }
 
 pub struct Turn {
@@ -85,10 +87,7 @@ impl Turn {
             user_id,
             created: Instant::now(),
             cancel: CancellationToken::new(),
-            log: Mutex::new(Log {
-                events: Vec::new(),
-                done: false,
-            }),
+            log: Mutex::new(Log::Live(Vec::new())),
             version,
         })
     }
@@ -97,11 +96,15 @@ impl Turn {
         self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Appends an event (ignored once the turn is done: its log is then fixed).
     pub fn push(&self, event_id: &str, ev: AgentEvent) {
         {
             let mut log = self.lock();
-            let seq = log.events.len() as u64 + 1;
-            log.events.push(LoggedEvent {
+            let Log::Live(events) = &mut *log else {
+                return;
+            };
+            let seq = events.len() as u64 + 1;
+            events.push(LoggedEvent {
                 seq,
                 event_id: event_id.to_string(),
                 timestamp: util::unix_f64(SystemTime::now()),
@@ -111,36 +114,66 @@ impl Turn {
         self.version.send_modify(|v| *v += 1);
     }
 
+    /// Marks the turn done and packs its log.
     pub fn finish(&self) {
-        self.lock().done = true;
+        {
+            let mut log = self.lock();
+            if let Log::Live(events) = &*log {
+                if let Some(packed) = PackedLog::pack(events) {
+                    *log = Log::Done(packed);
+                }
+            }
+        }
         self.version.send_modify(|v| *v += 1);
     }
 
     pub fn is_done(&self) -> bool {
-        self.lock().done
+        matches!(*self.lock(), Log::Done(_))
     }
 
     pub fn len(&self) -> usize {
-        self.lock().events.len()
+        match &*self.lock() {
+            Log::Live(events) => events.len(),
+            Log::Done(p) => p.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lock().events.is_empty()
+        self.len() == 0
     }
 
     /// Events from index `from` (0-based) on, and whether the turn has finished.
     pub fn read_from(&self, from: usize) -> (Vec<LoggedEvent>, bool) {
-        let log = self.lock();
-        let evs = log
-            .events
-            .get(from..)
-            .map(<[_]>::to_vec)
-            .unwrap_or_default();
-        (evs, log.done)
+        match &*self.lock() {
+            Log::Live(events) => (
+                events.get(from..).map(<[_]>::to_vec).unwrap_or_default(),
+                false,
+            ),
+            Log::Done(p) => (p.read_from(from), true),
+        }
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
+    }
+
+    /// About how many bytes this turn keeps alive while it waits for a replay: its log and
+    /// its fixed parts (the strings, the change channel and the cancel token). Used for the
+    /// `--replay-bytes` cap, so an estimate is enough.
+    pub fn retained_bytes(&self) -> usize {
+        /// The watch channel's shared state (344 bytes) and the cancel token's tree node
+        /// (112), measured with heaptrack (tokio 1.x, tokio-util 0.7).
+        const CHANNELS: usize = 456;
+        let log = match &*self.lock() {
+            Log::Live(events) => events.capacity() * std::mem::size_of::<LoggedEvent>(),
+            Log::Done(p) => p.heap_bytes(),
+        };
+        std::mem::size_of::<Turn>()
+            + self.id.len()
+            + self.session_id.len()
+            + self.user_id.len()
+            + CHANNELS
+            + log
     }
 }
 
@@ -193,6 +226,9 @@ pub async fn run(state: AppState, turn: Arc<Turn>, plan: Plan) {
     let ok = r.execute().await;
     r.settle_credits(ok);
     turn.finish();
+    // Now it waits for a replay, within the `--replay-*` caps.
+    let limits = r.state.config.limits();
+    r.state.store().retire_turn(&turn, &limits);
 }
 
 impl Runner {
@@ -611,6 +647,3 @@ impl Runner {
         }
     }
 }
-
-/// How long a turn may sit in memory once finished before pruning (see `Store::prune_turns`).
-pub const KEEP_FINISHED: Duration = Duration::from_secs(900);
