@@ -1,6 +1,6 @@
 // Figure 7: the emulator under N concurrent SSE turns on loopback.
 //   node bench/concurrency.mjs [--smoke] [--n 100,300,600,1200] [--rounds 4] [--speed 1]
-//                              [--phases kept,cleared,capped]   (run.mjs renders kept and cleared)
+//                              [--phases kept,cleared,capped]
 // For each N, a fresh emulator (`--speed 1`: a help reply streams ~15 text
 // deltas over 3–4 s, so the turns really overlap). Each round gives every turn
 // its own client id, token and session (made before the clock starts), then
@@ -11,7 +11,7 @@
 // ends normally and its last event is the complete (non-partial) text.
 // The emulator's RSS (VmRSS in /proc/<pid>/status) is sampled every 20 ms
 // during each round; RSS "after" is read once the streams have closed. The
-// same N runs `--rounds` times in two phases, each on a fresh emulator:
+// same N runs `--rounds` times in three phases, each on a fresh emulator:
 // - kept: no reset between rounds, as the emulator normally runs. It keeps
 //   every token, session and finished turn up to its caps (10,000 tokens and
 //   sessions, 2,000 finished turns, 15 min), so RSS grows with the turns it
@@ -19,7 +19,7 @@
 // - cleared: `POST /__emulator/reset` before each round. What still grows
 //   from round to round then is not the state it keeps (a leak, or the
 //   allocator settling).
-// - capped (only with --phases …,capped): no reset, but the emulator's caps
+// - capped: no reset, but the emulator's caps
 //   (--max-tokens, --max-sessions, --replay-turns) set to one round's worth
 //   plus 1/8 (it evicts in batches down to 15/16 of a cap, and an exact cap
 //   would take a few of the round's own clients), so from round 2 on it
@@ -36,7 +36,7 @@ const ROUNDS = Number(arg('rounds', SMOKE ? 2 : 4));
 const SPEED = arg('speed', SMOKE ? '10' : '1');
 const PROMPT = 'hello'; // free: the scripted help reply
 const EMU = 'bench-concurrency';
-const PHASES = arg('phases', 'kept,cleared').split(',');
+const PHASES = arg('phases', 'kept,cleared,capped').split(',');
 const SETUP_PARALLEL = 16;
 const SKILL = skillHeaders(); // read pkg/package.json once
 

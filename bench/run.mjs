@@ -278,18 +278,19 @@ function render(m, r) {
   const k = r.concurrency;
   if (k && !k.error && k.results.length) {
     const R = k.rounds;
+    const phases = k.results[0].capped ? 3 : 2;
     const idle = Math.min(...k.results.map((x) => x.kept.rssStart));
     const after = (ph) => ph.rounds.map((x) => MiB(x.rssAfter)).join(' → ');
     L.push('## 7. Emulator: concurrent SSE turns on loopback');
     L.push('');
-    L.push(`Emulator (\`nemo-emulator\`) at \`--speed ${k.speed}\`, prompt "${k.prompt}" (the free scripted help reply: ${k.results[0].kept.rounds[0].events / k.results[0].n} events over about ${f(k.results[0].turnMs.median / 1000, 1)} s, so all N turns overlap). One Node process opens N turns at once, each on its own new TCP connection (\`node:http\`, no pooling; each with its own client id, token and session, made before the clock starts), and reads every body to its end; a turn is completed when its stream ends on the complete text. Each N runs ${R} rounds on a fresh emulator that keeps its state, then ${R} rounds on a fresh emulator reset (\`POST /__emulator/reset\`) before each round; wall and events/s are min / median / max over all ${2 * R} rounds, time to headers the median of the rounds' medians and the largest of any round. RSS is the emulator's \`VmRSS\`, sampled every 20 ms (${MiB(idle)} MiB idle); "after" is read once the round's streams have closed. Budget: ≥ 300 concurrent turns, with flat memory.`);
+    L.push(`Emulator (\`nemo-emulator\`) at \`--speed ${k.speed}\`, prompt "${k.prompt}" (the free scripted help reply: ${k.results[0].kept.rounds[0].events / k.results[0].n} events over about ${f(k.results[0].turnMs.median / 1000, 1)} s, so all N turns overlap). One Node process opens N turns at once, each on its own new TCP connection (\`node:http\`, no pooling; each with its own client id, token and session, made before the clock starts), and reads every body to its end; a turn is completed when its stream ends on the complete text. Each N runs ${R} rounds on a fresh emulator that keeps its state (up to its default caps: 10,000 tokens and sessions, 2,000 finished turns), ${R} rounds on a fresh emulator reset (\`POST /__emulator/reset\`) before each round, and ${R} rounds on a fresh emulator whose caps are one round's worth plus 1/8 (\`--max-tokens\`, \`--max-sessions\`, \`--replay-turns\`: sustained load, where it forgets as much as it learns); wall and events/s are min / median / max over all ${phases * R} rounds, time to headers the median of the rounds' medians and the largest of any round. RSS is the emulator's \`VmRSS\`, sampled every 20 ms (${MiB(idle)} MiB idle); "after" is read once the round's streams have closed. Budget: ≥ 300 concurrent turns, with flat memory.`);
     L.push('');
-    L.push(`| N turns at once | completed / failed (${2 * R} rounds) | wall (s) | events/s | time to response headers (ms): median, max | peak RSS (MiB) | RSS after each round, state kept (MiB) | retained per turn, state kept (KB) | RSS after each round, reset before each (MiB) | listen-queue overflows (system-wide counter, all rounds) |`);
-    L.push('|---|---|---|---|---|---|---|---|---|---|');
+    L.push(`| N turns at once | completed / failed (${phases * R} rounds) | wall (s) | events/s | time to response headers (ms): median, max | peak RSS (MiB) | RSS after each round, state kept (MiB) | retained per turn, state kept (KB) | RSS after each round, reset before each (MiB) | RSS after each round, caps of one round (MiB) | listen-queue overflows (system-wide counter, all rounds) |`);
+    L.push('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const x of k.results) {
       const done = x.completed.runs.reduce((a, b) => a + b, 0);
-      const peak = Math.max(x.kept.rssPeak, x.cleared.rssPeak);
-      L.push(`| ${x.n} | ${done} / ${x.failed} | ${mmm(x.wallMs, 2, 1 / 1000)} | ${mmm(x.eventsPerSec, 0)} | ${f(x.headersMs.median, 0)}, ${f(x.headersMaxMs.max, 0)} | ${MiB(peak)} | ${after(x.kept)} | ${f(x.kept.rssGrowthPerTurn / 1024, 1)} | ${after(x.cleared)} | ${x.listenOverflows.runs.reduce((a, b) => a + b, 0)} |`);
+      const peak = Math.max(x.kept.rssPeak, x.cleared.rssPeak, x.capped?.rssPeak ?? 0);
+      L.push(`| ${x.n} | ${done} / ${x.failed} | ${mmm(x.wallMs, 2, 1 / 1000)} | ${mmm(x.eventsPerSec, 0)} | ${f(x.headersMs.median, 0)}, ${f(x.headersMaxMs.max, 0)} | ${MiB(peak)} | ${after(x.kept)} | ${f(x.kept.rssGrowthPerTurn / 1024, 1)} | ${after(x.cleared)} | ${x.capped ? after(x.capped) : '–'} | ${x.listenOverflows.runs.reduce((a, b) => a + b, 0)} |`);
     }
     L.push('');
   }
