@@ -37,6 +37,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 else
   say "wasm32-unknown-unknown target: present"
 fi
+# clippy and rustfmt for the lint step of `make test` (rustup's minimal
+# profile leaves them out).
+for component in clippy rustfmt; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    say "adding Rust component $component"
+    rustup component add "$component"
+  fi
+done
 if ! have wasm-pack; then
   say "installing wasm-pack (compiles from crates.io, ~2 min)"
   cargo install wasm-pack --locked --quiet

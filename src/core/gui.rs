@@ -161,7 +161,7 @@ pub fn translate(text: &str) -> Translated {
     // Collapse blank runs left behind and trim the ends.
     let mut out: Vec<String> = Vec::new();
     for line in lines {
-        if line.trim().is_empty() && out.last().map_or(true, |l| l.trim().is_empty()) {
+        if line.trim().is_empty() && out.last().is_none_or(|l| l.trim().is_empty()) {
             continue;
         }
         out.push(line);
@@ -204,7 +204,7 @@ fn sentences(line: &str) -> Vec<&str> {
         let c = fold_char(raw);
         let ends = match c {
             '!' | '?' | '。' | '…' => true,
-            '.' => chars.peek().map_or(true, |&(_, n)| {
+            '.' => chars.peek().is_none_or(|&(_, n)| {
                 n.is_whitespace() || is_cjk(n) || text::has_char("\"')”’", n)
             }),
             _ => false,
@@ -504,7 +504,7 @@ fn detect_en(clause: &str) -> Option<(GuiAction, usize)> {
                 ));
                 let object_ok = rest
                     .first()
-                    .map_or(true, |n| !NOT_OBJECT.contains(n.lower.as_str()));
+                    .is_none_or(|n| !NOT_OBJECT.contains(n.lower.as_str()));
                 let cue = has_any(rest, Words("button|tab|icon"))
                     || (before(2) == Some("ready") && before(1) == Some("to"))
                     || (before(1) == Some("the") && has_any(rest, Words("button")));

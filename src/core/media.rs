@@ -458,7 +458,7 @@ fn sniff_mpeg_audio(head: &[u8]) -> Option<MediaType> {
     let layer = (b1 >> 1) & 0b11;
     let bitrate = b2 >> 4;
     let sample_rate = (b2 >> 2) & 0b11;
-    let emphasis_ok = head.get(3).map_or(true, |b3| b3 & 0b11 != 0b10);
+    let emphasis_ok = head.get(3).is_none_or(|b3| b3 & 0b11 != 0b10);
     (version != 0b01 && layer != 0b00 && bitrate != 0b1111 && sample_rate != 0b11 && emphasis_ok)
         .then_some(MediaType::Mp3)
 }

@@ -118,7 +118,7 @@ impl ExportJob {
         let signal = self.inner.controller.signal();
         let session = self.inner.session.clone();
         let client = session.client().clone();
-        let timing = client.config().timing.clone();
+        let timing = client.config().timing;
         let mut id = match existing {
             Some(id) => id,
             None => self.submit(&signal).await?,

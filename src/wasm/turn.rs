@@ -132,7 +132,7 @@ async fn run(
     out: &Emitter,
 ) -> Result<TurnOutcome> {
     let client = session.client();
-    let timing = client.config().timing.clone();
+    let timing = client.config().timing;
     let before = session.cached_timeline_or_fetch(signal).await;
 
     let now = || glue::date_now() as u64;
