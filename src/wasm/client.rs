@@ -14,7 +14,7 @@ use crate::core::api::{
 };
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::json::Value;
-use crate::core::policy::Timing;
+use crate::core::policy::{RetryBudget, RetryDecision, Timing};
 
 use super::convert::{error_to_js, get, get_f64, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
@@ -273,7 +273,8 @@ impl NemoClient {
     ) -> Result<Value<'static>> {
         let url = format!("{}{}", self.inner.cfg.base_url, req.path);
         let init = self.init_for(req, token);
-        let (status, body) = http::exchange(&url, &init, signal).await?;
+        let limit = self.inner.cfg.timing.request_timeout_ms;
+        let (status, body) = http::exchange(&url, &init, signal, limit).await?;
         let user_id = self.user_id();
         let ctx = ErrorContext {
             web_url: &self.inner.cfg.web_url,
@@ -305,8 +306,10 @@ impl NemoClient {
         }
     }
 
-    /// Sends `req` with the protocol's recovery: a 1001 gets one shared
-    /// re-authentication and one retry; a 429 one retry after the wait.
+    /// Sends `req` with the protocol's recovery ([`RetryBudget`]): a 1001
+    /// gets one shared re-authentication and one retry; a 429 one retry
+    /// after the wait; a timeout one immediate retry if `req` is idempotent
+    /// (a GET), none otherwise.
     pub async fn request(&self, req: &ApiRequest, signal: &AbortSignal) -> Result<Value<'static>> {
         self.request_doc(req, signal).await.map(api::take_data)
     }
@@ -329,8 +332,7 @@ impl NemoClient {
         mut failed: Option<(Error, Option<String>)>,
         signal: &AbortSignal,
     ) -> Result<Value<'static>> {
-        let mut reauthed = false;
-        let mut rate_limited = false;
+        let mut budget = RetryBudget::for_request(&self.inner.cfg.timing, req.is_idempotent());
         loop {
             let (err, token) = match failed.take() {
                 Some(f) => f,
@@ -346,15 +348,20 @@ impl NemoClient {
                     }
                 }
             };
-            match err.kind() {
-                ErrorKind::TokenExpired if !reauthed && req.authenticated => {
-                    reauthed = true;
+            // The caller's own signal ran out (an `AbortSignal.timeout`):
+            // that timeout is theirs, not one to answer with a re-send.
+            if err.kind() == ErrorKind::Timeout && signal.aborted() {
+                return Err(err);
+            }
+            let now = glue::date_now() as u64;
+            match budget.on_error(now, err.kind()) {
+                RetryDecision::Reauthenticate if req.authenticated => {
                     self.refresh_token(token.as_deref(), signal).await?;
                 }
-                ErrorKind::RateLimited if !rate_limited => {
-                    rate_limited = true;
-                    self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
-                        .await?;
+                RetryDecision::RetryAt { at_ms } => {
+                    if at_ms > now {
+                        self.wait(at_ms - now, signal).await?;
+                    }
                 }
                 _ => return Err(err),
             }
@@ -636,6 +643,10 @@ fn timing_from_js(t: &JsValue, mut timing: Timing) -> Timing {
     if let Some(v) = ms("renderMaxPolls") {
         timing.render_max_polls = v as u32;
     }
+    // 0 or Infinity: no limit. Read after `scale`, which leaves it alone.
+    if let Some(v) = get_f64(t, "requestTimeoutMs").filter(|v| *v >= 0.0) {
+        timing.request_timeout_ms = if v.is_finite() { v.ceil() as u64 } else { 0 };
+    }
     timing
 }
 
@@ -837,17 +848,29 @@ impl NemoClient {
             signal: signal.cloned(),
         });
         let url = &self.inner.credits_url;
-        Some(READ_CREDITS.with(|read| glue::get_then(url, &init, signal, id, read.as_ref())))
+        let limit = self.inner.cfg.timing.request_timeout_ms as f64;
+        Some(READ_CREDITS.with(|read| glue::get_then(url, &init, signal, limit, id, read.as_ref())))
     }
 }
 
 /// Reads a `credits()` reply (`status`, body text): the balance, the error,
 /// or (when the reply calls for a recovery) a promise of the rest of the
-/// request. Status 0: the fetch or the body read failed with `body`.
+/// request. Status 0: the fetch or the body read failed with `body` (a
+/// timeout continues with the recovery too: the GET is sent once more).
 fn read_credits(id: u32, status: u16, body: JsValue) -> std::result::Result<JsValue, JsValue> {
     let call = take_call(id).ok_or_else(|| error_to_js(&Error::protocol("lost the call")))?;
     if status == 0 {
-        return Err(error_to_js(&super::convert::error_from_js(&body)));
+        let err = super::convert::error_from_js(&body);
+        if err.kind() != ErrorKind::Timeout {
+            return Err(error_to_js(&err));
+        }
+        return Ok(call
+            .client
+            .credits_promise(
+                Some((err, Some(call.token))),
+                call.signal.unwrap_or_else(never_signal),
+            )
+            .into());
     }
     let text = body.as_string().unwrap_or_default();
     let read = {
