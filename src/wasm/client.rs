@@ -72,7 +72,22 @@ struct Auth {
     /// renew: we report its expiry instead of swapping identities.
     anonymous: bool,
     /// The one token request in flight, shared by every caller waiting on it.
-    pending: Option<Promise>,
+    pending: Option<PendingToken>,
+    /// The number of the next shared token request.
+    next_token_request: u32,
+}
+
+/// The shared token request in flight.
+struct PendingToken {
+    promise: Promise,
+    /// Stops the request once every caller waiting on it has given up, so
+    /// an abandoned request keeps no connection or timer.
+    stop: AbortController,
+    /// How many callers are waiting on it.
+    waiters: u32,
+    /// Which request this is (a finished or abandoned one must not clear
+    /// the next one's slot).
+    number: u32,
 }
 
 pub(crate) struct Inner {
@@ -182,7 +197,7 @@ impl NemoClient {
     /// token. If another request already replaced it, that token is used:
     /// one re-authentication serves everyone waiting.
     async fn refresh_token(&self, stale: Option<&str>, signal: &AbortSignal) -> Result<String> {
-        let pending = {
+        let (pending, number) = {
             let mut auth = self.inner.auth.borrow_mut();
             if let (Some(cur), Some(old)) = (auth.token.as_deref(), stale) {
                 if cur != old {
@@ -192,40 +207,76 @@ impl NemoClient {
             if stale.is_some() && !auth.anonymous {
                 return Err(Error::token_expired());
             }
-            match &auth.pending {
-                Some(p) => p.clone(),
-                None => {
-                    auth.token = None;
-                    let this = self.clone();
-                    // The shared request is not tied to one caller's signal:
-                    // aborting one waiter must not fail the others.
-                    let p = spawn_promise(async move {
-                        let r = this.fetch_token().await;
-                        this.inner.auth.borrow_mut().pending = None;
-                        r.map(JsValue::from).map_err(|e| error_to_js(&e))
-                    });
-                    auth.pending = Some(p.clone());
-                    p
+            if auth.pending.is_none() {
+                auth.token = None;
+                let number = auth.next_token_request;
+                auth.next_token_request = number.wrapping_add(1);
+                let stop = AbortController::new();
+                let this = self.clone();
+                let stop_signal = stop.signal();
+                // The shared request is not tied to one caller's signal:
+                // aborting one waiter must not fail the others. It stops
+                // only when every waiter has gone (see below).
+                let promise = glue::quiet(&spawn_promise(async move {
+                    let r = this.fetch_token(&stop_signal).await;
+                    let mut auth = this.inner.auth.borrow_mut();
+                    if auth.pending.as_ref().is_some_and(|p| p.number == number) {
+                        auth.pending = None;
+                    }
+                    r.map(JsValue::from).map_err(|e| error_to_js(&e))
+                }));
+                auth.pending = Some(PendingToken {
+                    promise,
+                    stop,
+                    waiters: 0,
+                    number,
+                });
+            }
+            match auth.pending.as_mut() {
+                Some(p) => {
+                    p.waiters += 1;
+                    (p.promise.clone(), p.number)
                 }
+                None => return Err(Error::protocol("the token request vanished")),
             }
         };
-        let waited = abortable(pending, signal).await?;
+        let waited = abortable(pending, signal).await;
+        // The last waiter to give up stops the request (outside the borrow:
+        // aborting runs the signal's listeners).
+        let abandoned = {
+            let mut auth = self.inner.auth.borrow_mut();
+            match auth.pending.as_mut().filter(|p| p.number == number) {
+                Some(p) => {
+                    p.waiters = p.waiters.saturating_sub(1);
+                    if waited.is_err() && p.waiters == 0 {
+                        auth.pending.take().map(|p| p.stop)
+                    } else {
+                        None
+                    }
+                }
+                None => None,
+            }
+        };
+        if let Some(stop) = abandoned {
+            stop.abort();
+        }
+        let waited = waited?;
         waited
             .as_string()
             .ok_or_else(|| Error::protocol("the token request returned nothing"))
     }
 
-    async fn fetch_token(&self) -> Result<String> {
+    /// The anonymous token call; `signal` fires once nobody waits for it.
+    async fn fetch_token(&self, signal: &AbortSignal) -> Result<String> {
         let client_id = self.ensure_client_id().await?;
         let req = endpoints::anonymous_token(&client_id);
-        let never = never_signal();
-        let data = self.exchange(&req, None, &never).await;
+        let data = self.exchange(&req, None, signal).await;
         let data = match data {
             // 429 on the token call: wait, then one retry, like any request.
             Err(e) if e.kind() == ErrorKind::RateLimited => {
-                self.wait(self.inner.cfg.timing.rate_limit_wait_ms, &never)
+                self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
                     .await?;
-                self.exchange(&req, None, &never).await?
+                self.exchange(&req, None, signal).await?
             }
             other => other?,
         };
