@@ -33,8 +33,9 @@ export interface Timing {
    * except a read (state, credits, export poll), which is sent once more
    * first. A POST is never re-sent, since it may have been processed.
    * Default 60000; `0` or `Infinity`: no limit. Not changed by `scale`.
-   * File uploads, downloads and the agent stream are not bound by it
-   * (they have their own limits: `stallMs`, `turnCapMs`, or `signal`).
+   * Not bound by it: file uploads and downloads (they may take long; end
+   * them with `signal`) and the agent stream (`stallMs`, `turnCapMs`). The
+   * size lookup after an export gives up silently (`sizeBytes: null`).
    */
   requestTimeoutMs?: number;
 }
