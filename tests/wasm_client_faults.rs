@@ -363,3 +363,181 @@ async fn credits_honours_a_given_signal_on_the_fast_path() {
         "an aborted call sends nothing (the one request is this stats call)"
     );
 }
+
+// ---- The per-request time limit (timing.requestTimeoutMs) ---------------------
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function countedSignal() {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const live = new Map(); // listener -> added with { once: true }
+  const counts = { added: 0, live: () => live.size };
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  // Registered first, so it runs first: once-listeners go when abort fires.
+  add('abort', () => { for (const [l, once] of live) if (once) live.delete(l); });
+  signal.addEventListener = (type, l, opts) => {
+    counts.added++;
+    live.set(l, !!(opts && opts.once));
+    return add(type, l, opts);
+  };
+  signal.removeEventListener = (type, l, opts) => {
+    live.delete(l);
+    return remove(type, l, opts);
+  };
+  return { controller, signal, counts };
+}
+"#)]
+extern "C" {
+    /// `{ controller, signal, counts: { added, live() } }`: a long-lived
+    /// signal that counts the listeners added to it and those still on it.
+    #[wasm_bindgen(js_name = countedSignal)]
+    fn counted_signal() -> JsValue;
+}
+
+/// A connected client whose small requests get `limit_ms` each.
+async fn client_with_limit(limit_ms: f64) -> JsValue {
+    let t = timing();
+    js_sys::Reflect::set(&t, &js("requestTimeoutMs"), &num(limit_ms)).unwrap();
+    let client = new_client_with(&client_options(&random_id(), &[("timing", t)]));
+    ok(call(&client, "connect", &[JsValue::UNDEFINED]), "connect").await;
+    client
+}
+
+/// Every listener the calls added to `counted`'s signal was removed again.
+fn assert_no_listener_left(counted: &JsValue, what: &str) {
+    let counts = get(counted, "counts");
+    assert!(
+        n(&counts, "added") > 0.0,
+        "{what}: the calls listened to the signal"
+    );
+    let live = call(&counts, "live", &[]).as_f64().unwrap_or(-1.0);
+    assert_eq!(live, 0.0, "{what}: listeners left on a long-lived signal");
+}
+
+#[wasm_bindgen_test]
+async fn a_read_that_gets_no_answer_times_out_after_one_resend() {
+    setup(100).await;
+    let client = client_with_limit(300.0).await;
+    let counted = counted_signal();
+    let opts = obj(&[("signal", get(&counted, "signal"))]);
+    let before = fired(&stats().await, "stall");
+    // credits() (the fast path): the GET is sent twice, both hang.
+    fault(r#"{"endpoint":"credits","kind":"stall","count":2}"#).await;
+    let t0 = now();
+    let e = err(call(&client, "credits", &[opts.clone()]), "credits").await;
+    let took = now() - t0;
+    assert_kind(&e, "timeout");
+    assert_eq!(s(&e, "name"), "TimeoutError");
+    assert!(
+        s(&e, "message").contains("within 300 ms"),
+        "the message names the limit: {}",
+        s(&e, "message")
+    );
+    assert_eq!(s(&get(&e, "recovery"), "action"), "retry");
+    assert!(took < 10_000.0, "gave up promptly: {took} ms");
+    assert_eq!(
+        fired(&stats().await, "stall") - before,
+        2.0,
+        "an idempotent GET is sent once more after a timeout, and only once"
+    );
+    // One hang only: the re-send answers.
+    fault(r#"{"endpoint":"credits","kind":"stall"}"#).await;
+    let c = ok(
+        call(&client, "credits", &[opts.clone()]),
+        "credits after one hang",
+    )
+    .await;
+    assert_eq!(n(&c, "available"), 100.0);
+    // The same through the general path (a Rust future): state().
+    let session = create_session(&client, JsValue::UNDEFINED).await;
+    fault(r#"{"endpoint":"state","kind":"stall","count":2}"#).await;
+    let e = err(call(&session, "state", &[opts.clone()]), "state").await;
+    assert_kind(&e, "timeout");
+    assert_eq!(pending_faults().await, 0, "both hangs were met");
+    // A slow answer inside the limit is not a timeout.
+    fault(r#"{"endpoint":"credits","kind":"stall","ms":50}"#).await;
+    ok(call(&client, "credits", &[opts.clone()]), "a slow credits").await;
+    // Later calls work; nothing was left on the caller's signal.
+    let c = ok(call(&client, "credits", &[opts.clone()]), "credits after").await;
+    assert_eq!(n(&c, "available"), 100.0);
+    ok(call(&session, "state", &[opts]), "state after").await;
+    assert_no_listener_left(&counted, "after timeouts");
+}
+
+#[wasm_bindgen_test]
+async fn a_post_that_gets_no_answer_is_never_sent_again() {
+    setup(100).await;
+    let client = client_with_limit(300.0).await;
+    let before = fired(&stats().await, "stall");
+    fault(r#"{"endpoint":"session","kind":"stall","count":2}"#).await;
+    let e = err(
+        call(&client, "createSession", &[JsValue::UNDEFINED]),
+        "createSession",
+    )
+    .await;
+    assert_kind(&e, "timeout");
+    assert_eq!(
+        fired(&stats().await, "stall") - before,
+        1.0,
+        "a POST that may have been processed is not re-sent"
+    );
+    clear_faults().await;
+    create_session(&client, JsValue::UNDEFINED).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_callers_abort_still_wins_over_the_time_limit() {
+    setup(100).await;
+    let client = client_with_limit(20_000.0).await;
+    let counted = counted_signal();
+    let opts = obj(&[("signal", get(&counted, "signal"))]);
+    fault(r#"{"endpoint":"credits","kind":"stall"}"#).await;
+    let p = call(&client, "credits", &[opts.clone()]);
+    sleep(100.0).await;
+    call(&get(&counted, "controller"), "abort", &[]);
+    let e = err(p, "credits").await;
+    assert_kind(&e, "aborted");
+    assert_no_listener_left(&counted, "after an abort");
+    // The aborted request freed its connection: the next call answers.
+    clear_faults().await;
+    let c = ok(call(&client, "credits", &[JsValue::UNDEFINED]), "credits").await;
+    assert_eq!(n(&c, "available"), 100.0);
+
+    // The shared token request: when its only waiter gives up, it is
+    // stopped too (no timer or connection kept for nobody), and the next
+    // caller starts a new one instead of joining the abandoned one.
+    let t = timing();
+    js_sys::Reflect::set(&t, &js("requestTimeoutMs"), &num(20_000.0)).unwrap();
+    let fresh = new_client_with(&client_options(&random_id(), &[("timing", t)]));
+    let counted = counted_signal();
+    let opts = obj(&[("signal", get(&counted, "signal"))]);
+    fault(r#"{"endpoint":"token","kind":"stall"}"#).await;
+    let p = call(&fresh, "connect", &[opts]);
+    sleep(100.0).await;
+    call(&get(&counted, "controller"), "abort", &[]);
+    assert_kind(&err(p, "connect").await, "aborted");
+    assert_no_listener_left(&counted, "after an aborted token wait");
+    let t0 = now();
+    let info = ok(
+        call(&fresh, "connect", &[JsValue::UNDEFINED]),
+        "connect again",
+    )
+    .await;
+    assert_eq!(n(&get(&info, "credits"), "available"), 100.0);
+    assert!(
+        now() - t0 < 10_000.0,
+        "the second connect did not wait for the abandoned request"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_limit_of_zero_or_infinity_means_none() {
+    setup(100).await;
+    for limit in [0.0, f64::INFINITY] {
+        let client = client_with_limit(limit).await;
+        fault(r#"{"endpoint":"credits","kind":"stall","ms":400}"#).await;
+        let c = ok(call(&client, "credits", &[JsValue::UNDEFINED]), "credits").await;
+        assert_eq!(n(&c, "available"), 100.0, "limit {limit}");
+    }
+}

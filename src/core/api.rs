@@ -95,6 +95,15 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
+    /// Whether sending this request twice has the effect of sending it
+    /// once, so it may be re-sent after a timeout: GETs (state, credits,
+    /// render status) only read. Every POST here creates or changes
+    /// something (a token, a session, a claim token, a render, imported
+    /// files), and one that timed out may have been processed.
+    pub fn is_idempotent(&self) -> bool {
+        self.method == Method::Get
+    }
+
     fn get(path: String) -> Self {
         ApiRequest {
             method: Method::Get,
@@ -799,6 +808,29 @@ pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Value<'a>)>) -> Obje
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_reads_are_idempotent() {
+        let draft = Value::Null;
+        for (req, want) in [
+            (endpoints::credits(), true),
+            (endpoints::state("s1"), true),
+            (endpoints::render_status("render_1"), true),
+            (endpoints::anonymous_token("c1"), false),
+            (endpoints::create_session("project", "en"), false),
+            (endpoints::claim_token("t1", "s1"), false),
+            (endpoints::render_submit("render_1", "s1", &draft), false),
+            (endpoints::render_cancel("render_1"), false),
+            (
+                endpoints::upload_urls("s1", &["https://example.com/a.mp4"]),
+                false,
+            ),
+            (endpoints::upload_files("s1"), false),
+            (endpoints::run_sse("s1", "hi", None), false),
+        ] {
+            assert_eq!(req.is_idempotent(), want, "{}", req.path);
+        }
+    }
 
     fn ctx() -> ErrorContext<'static> {
         ErrorContext {

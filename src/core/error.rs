@@ -377,6 +377,24 @@ impl Error {
         Error::new(ErrorKind::Timeout, what)
     }
 
+    /// No complete answer to one request within `limit_ms`
+    /// ([`Timing::request_timeout_ms`](crate::core::policy::Timing::request_timeout_ms)):
+    /// the exchange was stopped.
+    pub fn request_timeout(limit_ms: u64) -> Self {
+        let limit = if limit_ms < 1_000 {
+            format!("{} ms", crate::core::format::Int::from(limit_ms))
+        } else {
+            format!(
+                "{} s",
+                crate::core::format::decimal(limit_ms as f64 / 1_000.0, 1)
+            )
+        };
+        Error::new(
+            ErrorKind::Timeout,
+            format!("The server did not answer within {limit} (the request time limit), so the request was stopped. Try again in a moment."),
+        )
+    }
+
     /// Only heartbeats for too long.
     pub fn stream_stalled(minutes: u64) -> Self {
         Error::new(
@@ -592,6 +610,20 @@ impl From<nemo_decode::DecodeError> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_timeout_names_the_limit() {
+        let e = Error::request_timeout(60_000);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert!(e.message().contains("within 60 s"), "{}", e.message());
+        assert_eq!(e.recovery(), &Recovery::Retry);
+        assert!(Error::request_timeout(250)
+            .message()
+            .contains("within 250 ms"));
+        assert!(Error::request_timeout(1_500)
+            .message()
+            .contains("within 1.5 s"));
+    }
 
     #[test]
     fn percent_encodes_every_byte_but_unreserved() {

@@ -11,6 +11,7 @@
 //! | rule (PROTOCOL.md) | machine |
 //! |---|---|
 //! | 429: wait 30 s, retry once; 1001: re-authenticate once | [`RetryBudget`] |
+//! | [convention] no answer to a small request within 60 s → `timeout`; an idempotent GET is sent once more, a POST never | [`RetryBudget::for_request`] |
 //! | "still working" every 2 min; 10 min of heartbeats only → stalled; 15-min cap | [`TurnWatch`] |
 //! | after a drop: resume (≥ 2 s, 3 tries) if ids, else poll state every 5 s; tell the user after 30 s | [`ResumePlan`] |
 //! | render: poll every 30 s, at most 10 polls, retry once with a new id | [`RenderPoller`] |
@@ -50,6 +51,19 @@ pub struct Timing {
     pub render_max_polls: u32,
     /// Render: how many resubmissions with a new id (1).
     pub render_retries: u32,
+    /// **[convention]** The time limit of one small-reply exchange (token,
+    /// session, state, credits, claim, render submit/poll/cancel, URL
+    /// import): from sending the request to the end of its body (60 s);
+    /// `0` = no limit. Uploads, downloads and the agent stream are not
+    /// bound by it (they have their own limits, or may legitimately take
+    /// long). Not changed by [`Timing::scaled`]: it guards against a server
+    /// that stopped answering, not a protocol schedule, and a scaled
+    /// 60 ms would fail healthy requests.
+    pub request_timeout_ms: u64,
+    /// How many times a timed-out *idempotent* request (a GET) is sent
+    /// again (1). A timed-out POST is never re-sent: it may have been
+    /// processed (PROTOCOL.md: never charge twice).
+    pub timeout_retries: u32,
 }
 
 impl Default for Timing {
@@ -68,12 +82,15 @@ impl Default for Timing {
             render_poll_ms: 30_000,
             render_max_polls: 10,
             render_retries: 1,
+            request_timeout_ms: 60_000,
+            timeout_retries: 1,
         }
     }
 }
 
 impl Timing {
-    /// Multiplies every duration by `factor`, leaving the counts alone:
+    /// Multiplies every duration by `factor`, leaving the counts (and
+    /// [`request_timeout_ms`](Self::request_timeout_ms)) alone:
     /// `Timing::default().scaled(0.001)` runs the whole protocol 1000×
     /// faster (a 15-min cap becomes 900 ms) with the same number of
     /// retries and polls. A float, because JavaScript passes one.
@@ -126,6 +143,14 @@ pub enum RetryDecision {
 /// counted separately, so "1001, re-auth, 429, wait, success" works, but a
 /// second 1001 or a second 429 gives up.
 ///
+/// A third is retried only for an *idempotent* request (see
+/// [`for_request`](Self::for_request)): a request that ran into the
+/// per-request time limit ([`Timing::request_timeout_ms`]) is sent once
+/// more, at once (the wait already happened). A GET only reads, so sending
+/// it again can neither duplicate work nor charge; a POST that timed out
+/// may have been processed (a session created, a render submitted, URLs
+/// imported), so it is never re-sent and the timeout is the answer.
+///
 /// Everything else gives up at once, on purpose: a network error during a
 /// chat POST may have reached the server, and re-sending a message
 /// "duplicates work and charges twice"; 1002 (session gone) needs a new
@@ -133,17 +158,29 @@ pub enum RetryDecision {
 #[derive(Clone, Debug)]
 pub struct RetryBudget {
     timing: Timing,
+    idempotent: bool,
     rate_limit_retries_used: u32,
     reauths_used: u32,
+    timeout_retries_used: u32,
 }
 
 impl RetryBudget {
-    /// A fresh budget for one request.
+    /// A fresh budget for one request that must not be sent twice after a
+    /// timeout (the safe default: treated like a POST).
     pub fn new(timing: &Timing) -> Self {
+        Self::for_request(timing, false)
+    }
+
+    /// A fresh budget for one request; `idempotent` (a GET: see
+    /// [`ApiRequest::is_idempotent`](crate::core::api::ApiRequest::is_idempotent))
+    /// allows [`Timing::timeout_retries`] re-sends after a timeout.
+    pub fn for_request(timing: &Timing, idempotent: bool) -> Self {
         RetryBudget {
             timing: *timing,
+            idempotent,
             rate_limit_retries_used: 0,
             reauths_used: 0,
+            timeout_retries_used: 0,
         }
     }
 
@@ -163,13 +200,19 @@ impl RetryBudget {
                 self.reauths_used += 1;
                 RetryDecision::Reauthenticate
             }
+            ErrorKind::Timeout
+                if self.idempotent && self.timeout_retries_used < self.timing.timeout_retries =>
+            {
+                self.timeout_retries_used += 1;
+                RetryDecision::RetryAt { at_ms: now_ms }
+            }
             _ => RetryDecision::GiveUp,
         }
     }
 
     /// How many automatic retries (of any kind) were made so far.
     pub fn attempts(&self) -> u32 {
-        self.rate_limit_retries_used + self.reauths_used
+        self.rate_limit_retries_used + self.reauths_used + self.timeout_retries_used
     }
 }
 
@@ -695,6 +738,67 @@ mod tests {
         assert_eq!(
             (t.render_poll_ms, t.render_max_polls, t.render_retries),
             (30_000, 10, 1)
+        );
+        assert_eq!((t.request_timeout_ms, t.timeout_retries), (MIN, 1));
+    }
+
+    #[test]
+    fn scaling_leaves_the_request_time_limit_alone() {
+        let t = Timing::default().scaled(0.001);
+        assert_eq!(t.request_timeout_ms, MIN);
+        assert_eq!(t.turn_cap_ms, 900);
+        let off = Timing {
+            request_timeout_ms: 0,
+            ..Timing::default()
+        };
+        assert_eq!(off.scaled(10.0).request_timeout_ms, 0, "no limit stays off");
+    }
+
+    #[test]
+    fn a_timed_out_get_is_sent_once_more_at_once() {
+        use ErrorKind::*;
+        use RetryDecision::*;
+        let t = Timing::default();
+        let mut get = RetryBudget::for_request(&t, true);
+        assert_eq!(get.on_error(70_000, Timeout), RetryAt { at_ms: 70_000 });
+        assert_eq!(get.on_error(140_000, Timeout), GiveUp, "only once");
+        assert_eq!(get.attempts(), 1);
+        // The timeout budget is separate from the others.
+        let mut get = RetryBudget::for_request(&t, true);
+        assert_eq!(get.on_error(0, Timeout), RetryAt { at_ms: 0 });
+        assert_eq!(get.on_error(10, TokenExpired), Reauthenticate);
+        assert_eq!(get.on_error(20, RateLimited), RetryAt { at_ms: 30_020 });
+        assert_eq!(get.on_error(30_030, Timeout), GiveUp);
+        // A GET is still not retried after a network error (it may be a
+        // real outage; the caller decides).
+        assert_eq!(
+            RetryBudget::for_request(&t, true).on_error(0, Network),
+            GiveUp
+        );
+    }
+
+    #[test]
+    fn a_timed_out_post_is_never_sent_again() {
+        use ErrorKind::*;
+        let t = Timing::default();
+        for mut budget in [RetryBudget::new(&t), RetryBudget::for_request(&t, false)] {
+            assert_eq!(budget.on_error(60_000, Timeout), RetryDecision::GiveUp);
+            assert_eq!(budget.attempts(), 0);
+            // …while its 429 and 1001 recoveries are unchanged (those
+            // replies say the request was not processed).
+            assert_eq!(
+                budget.on_error(0, TokenExpired),
+                RetryDecision::Reauthenticate
+            );
+        }
+        let none = Timing {
+            timeout_retries: 0,
+            ..t
+        };
+        assert_eq!(
+            RetryBudget::for_request(&none, true).on_error(0, Timeout),
+            RetryDecision::GiveUp,
+            "timeout_retries 0 turns the re-send off"
         );
     }
 

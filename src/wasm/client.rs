@@ -14,7 +14,7 @@ use crate::core::api::{
 };
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::json::Value;
-use crate::core::policy::Timing;
+use crate::core::policy::{RetryBudget, RetryDecision, Timing};
 
 use super::convert::{error_to_js, get, get_f64, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
@@ -72,7 +72,22 @@ struct Auth {
     /// renew: we report its expiry instead of swapping identities.
     anonymous: bool,
     /// The one token request in flight, shared by every caller waiting on it.
-    pending: Option<Promise>,
+    pending: Option<PendingToken>,
+    /// The number of the next shared token request.
+    next_token_request: u32,
+}
+
+/// The shared token request in flight.
+struct PendingToken {
+    promise: Promise,
+    /// Stops the request once every caller waiting on it has given up, so
+    /// an abandoned request keeps no connection or timer.
+    stop: AbortController,
+    /// How many callers are waiting on it.
+    waiters: u32,
+    /// Which request this is (a finished or abandoned one must not clear
+    /// the next one's slot).
+    number: u32,
 }
 
 pub(crate) struct Inner {
@@ -182,7 +197,7 @@ impl NemoClient {
     /// token. If another request already replaced it, that token is used:
     /// one re-authentication serves everyone waiting.
     async fn refresh_token(&self, stale: Option<&str>, signal: &AbortSignal) -> Result<String> {
-        let pending = {
+        let (pending, number) = {
             let mut auth = self.inner.auth.borrow_mut();
             if let (Some(cur), Some(old)) = (auth.token.as_deref(), stale) {
                 if cur != old {
@@ -192,40 +207,76 @@ impl NemoClient {
             if stale.is_some() && !auth.anonymous {
                 return Err(Error::token_expired());
             }
-            match &auth.pending {
-                Some(p) => p.clone(),
-                None => {
-                    auth.token = None;
-                    let this = self.clone();
-                    // The shared request is not tied to one caller's signal:
-                    // aborting one waiter must not fail the others.
-                    let p = spawn_promise(async move {
-                        let r = this.fetch_token().await;
-                        this.inner.auth.borrow_mut().pending = None;
-                        r.map(JsValue::from).map_err(|e| error_to_js(&e))
-                    });
-                    auth.pending = Some(p.clone());
-                    p
+            if auth.pending.is_none() {
+                auth.token = None;
+                let number = auth.next_token_request;
+                auth.next_token_request = number.wrapping_add(1);
+                let stop = AbortController::new();
+                let this = self.clone();
+                let stop_signal = stop.signal();
+                // The shared request is not tied to one caller's signal:
+                // aborting one waiter must not fail the others. It stops
+                // only when every waiter has gone (see below).
+                let promise = glue::quiet(&spawn_promise(async move {
+                    let r = this.fetch_token(&stop_signal).await;
+                    let mut auth = this.inner.auth.borrow_mut();
+                    if auth.pending.as_ref().is_some_and(|p| p.number == number) {
+                        auth.pending = None;
+                    }
+                    r.map(JsValue::from).map_err(|e| error_to_js(&e))
+                }));
+                auth.pending = Some(PendingToken {
+                    promise,
+                    stop,
+                    waiters: 0,
+                    number,
+                });
+            }
+            match auth.pending.as_mut() {
+                Some(p) => {
+                    p.waiters += 1;
+                    (p.promise.clone(), p.number)
                 }
+                None => return Err(Error::protocol("the token request vanished")),
             }
         };
-        let waited = abortable(pending, signal).await?;
+        let waited = abortable(pending, signal).await;
+        // The last waiter to give up stops the request (outside the borrow:
+        // aborting runs the signal's listeners).
+        let abandoned = {
+            let mut auth = self.inner.auth.borrow_mut();
+            match auth.pending.as_mut().filter(|p| p.number == number) {
+                Some(p) => {
+                    p.waiters = p.waiters.saturating_sub(1);
+                    if waited.is_err() && p.waiters == 0 {
+                        auth.pending.take().map(|p| p.stop)
+                    } else {
+                        None
+                    }
+                }
+                None => None,
+            }
+        };
+        if let Some(stop) = abandoned {
+            stop.abort();
+        }
+        let waited = waited?;
         waited
             .as_string()
             .ok_or_else(|| Error::protocol("the token request returned nothing"))
     }
 
-    async fn fetch_token(&self) -> Result<String> {
+    /// The anonymous token call; `signal` fires once nobody waits for it.
+    async fn fetch_token(&self, signal: &AbortSignal) -> Result<String> {
         let client_id = self.ensure_client_id().await?;
         let req = endpoints::anonymous_token(&client_id);
-        let never = never_signal();
-        let data = self.exchange(&req, None, &never).await;
+        let data = self.exchange(&req, None, signal).await;
         let data = match data {
             // 429 on the token call: wait, then one retry, like any request.
             Err(e) if e.kind() == ErrorKind::RateLimited => {
-                self.wait(self.inner.cfg.timing.rate_limit_wait_ms, &never)
+                self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
                     .await?;
-                self.exchange(&req, None, &never).await?
+                self.exchange(&req, None, signal).await?
             }
             other => other?,
         };
@@ -273,7 +324,8 @@ impl NemoClient {
     ) -> Result<Value<'static>> {
         let url = format!("{}{}", self.inner.cfg.base_url, req.path);
         let init = self.init_for(req, token);
-        let (status, body) = http::exchange(&url, &init, signal).await?;
+        let limit = self.inner.cfg.timing.request_timeout_ms;
+        let (status, body) = http::exchange(&url, &init, signal, limit).await?;
         let user_id = self.user_id();
         let ctx = ErrorContext {
             web_url: &self.inner.cfg.web_url,
@@ -305,8 +357,10 @@ impl NemoClient {
         }
     }
 
-    /// Sends `req` with the protocol's recovery: a 1001 gets one shared
-    /// re-authentication and one retry; a 429 one retry after the wait.
+    /// Sends `req` with the protocol's recovery ([`RetryBudget`]): a 1001
+    /// gets one shared re-authentication and one retry; a 429 one retry
+    /// after the wait; a timeout one immediate retry if `req` is idempotent
+    /// (a GET), none otherwise.
     pub async fn request(&self, req: &ApiRequest, signal: &AbortSignal) -> Result<Value<'static>> {
         self.request_doc(req, signal).await.map(api::take_data)
     }
@@ -329,8 +383,7 @@ impl NemoClient {
         mut failed: Option<(Error, Option<String>)>,
         signal: &AbortSignal,
     ) -> Result<Value<'static>> {
-        let mut reauthed = false;
-        let mut rate_limited = false;
+        let mut budget = RetryBudget::for_request(&self.inner.cfg.timing, req.is_idempotent());
         loop {
             let (err, token) = match failed.take() {
                 Some(f) => f,
@@ -346,15 +399,20 @@ impl NemoClient {
                     }
                 }
             };
-            match err.kind() {
-                ErrorKind::TokenExpired if !reauthed && req.authenticated => {
-                    reauthed = true;
+            // The caller's own signal ran out (an `AbortSignal.timeout`):
+            // that timeout is theirs, not one to answer with a re-send.
+            if err.kind() == ErrorKind::Timeout && signal.aborted() {
+                return Err(err);
+            }
+            let now = glue::date_now() as u64;
+            match budget.on_error(now, err.kind()) {
+                RetryDecision::Reauthenticate if req.authenticated => {
                     self.refresh_token(token.as_deref(), signal).await?;
                 }
-                ErrorKind::RateLimited if !rate_limited => {
-                    rate_limited = true;
-                    self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
-                        .await?;
+                RetryDecision::RetryAt { at_ms } => {
+                    if at_ms > now {
+                        self.wait(at_ms - now, signal).await?;
+                    }
                 }
                 _ => return Err(err),
             }
@@ -636,6 +694,10 @@ fn timing_from_js(t: &JsValue, mut timing: Timing) -> Timing {
     if let Some(v) = ms("renderMaxPolls") {
         timing.render_max_polls = v as u32;
     }
+    // 0 or Infinity: no limit. Read after `scale`, which leaves it alone.
+    if let Some(v) = get_f64(t, "requestTimeoutMs").filter(|v| *v >= 0.0) {
+        timing.request_timeout_ms = if v.is_finite() { v.ceil() as u64 } else { 0 };
+    }
     timing
 }
 
@@ -837,17 +899,29 @@ impl NemoClient {
             signal: signal.cloned(),
         });
         let url = &self.inner.credits_url;
-        Some(READ_CREDITS.with(|read| glue::get_then(url, &init, signal, id, read.as_ref())))
+        let limit = self.inner.cfg.timing.request_timeout_ms as f64;
+        Some(READ_CREDITS.with(|read| glue::get_then(url, &init, signal, limit, id, read.as_ref())))
     }
 }
 
 /// Reads a `credits()` reply (`status`, body text): the balance, the error,
 /// or (when the reply calls for a recovery) a promise of the rest of the
-/// request. Status 0: the fetch or the body read failed with `body`.
+/// request. Status 0: the fetch or the body read failed with `body` (a
+/// timeout continues with the recovery too: the GET is sent once more).
 fn read_credits(id: u32, status: u16, body: JsValue) -> std::result::Result<JsValue, JsValue> {
     let call = take_call(id).ok_or_else(|| error_to_js(&Error::protocol("lost the call")))?;
     if status == 0 {
-        return Err(error_to_js(&super::convert::error_from_js(&body)));
+        let err = super::convert::error_from_js(&body);
+        if err.kind() != ErrorKind::Timeout {
+            return Err(error_to_js(&err));
+        }
+        return Ok(call
+            .client
+            .credits_promise(
+                Some((err, Some(call.token))),
+                call.signal.unwrap_or_else(never_signal),
+            )
+            .into());
     }
     let text = body.as_string().unwrap_or_default();
     let read = {

@@ -179,7 +179,12 @@ pub fn error_from_js(e: &JsValue) -> Error {
         // fetch rejects with TypeError for every network-level failure.
         Error::network(msg)
     } else if name == "TimeoutError" {
-        Error::timeout(msg)
+        // Our own per-request limit (glue.js `timedOut`) names the limit;
+        // any other (e.g. a caller's `AbortSignal.timeout`) keeps its text.
+        match get_f64(e, "requestTimeoutMs").filter(|ms| ms.is_finite() && *ms >= 0.0) {
+            Some(ms) => Error::request_timeout(ms as u64),
+            None => Error::timeout(msg),
+        }
     } else if name == "NotReadableError" || name == "NotFoundError" {
         // A File or file-backed Blob whose file changed or went away after
         // it was chosen (browsers and Node's `openAsBlob` throw these).

@@ -135,7 +135,12 @@ impl ExportJob {
                         .await;
                     let status = match doc.and_then(|d| parse_render_status(&d)) {
                         Ok(s) => s,
-                        Err(e) if matches!(e.kind(), ErrorKind::Network | ErrorKind::Protocol) => {
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                ErrorKind::Network | ErrorKind::Protocol | ErrorKind::Timeout
+                            ) =>
+                        {
                             // A failed status check still counts as a poll.
                             poller.on_poll_error(now());
                             continue;
@@ -148,7 +153,8 @@ impl ExportJob {
                             .url
                             .ok_or_else(|| Error::protocol("the completed render has no URL"))?;
                         let url = api::resolve_http_url(&client.config().base_url, &url)?;
-                        let size = await_js(glue::content_length(&url, &signal)).await?;
+                        let limit = timing.request_timeout_ms as f64;
+                        let size = await_js(glue::content_length(&url, &signal, limit)).await?;
                         session.set_render_id(None);
                         return Ok(Obj::new()
                             .str("id", &id)

@@ -245,26 +245,108 @@ export function fetchWith(url, init, signal) {
   return fetch(url, signal ? { ...init, signal } : init);
 }
 
-/**
- * One exchange with a small reply, in one promise: `fetch` then the body as
- * text. Resolves to `{ status, text }`. `init` is not modified (the client
- * reuses it); `signal`, when given, covers the body too.
- */
-export async function fetchText(url, init, signal) {
-  const res = await fetch(url, signal ? { ...init, signal } : init);
-  return { status: res.status, text: await res.text() };
+// ---- The per-request time limit (timing.requestTimeoutMs) ----------------
+//
+// A small-reply exchange (headers and body) gets `ms` milliseconds; then its
+// fetch is aborted, which frees the connection, and the call fails with a
+// `TimeoutError` carrying `requestTimeoutMs` (wasm turns it into the typed
+// `timeout` error that names the limit). The caller's signal is linked by
+// hand (Node 18 has no `AbortSignal.any`) and keeps its meaning: it aborts
+// the fetch with its own reason, so it still gives `aborted`. The timer and
+// the listener are removed as soon as the call settles, so a long-lived
+// signal collects nothing.
+
+/** setTimeout fires at once beyond 2^31-1 ms: such a limit means none. */
+const MAX_TIMER_MS = 2147483647;
+
+/** Whether `ms` is a time limit (0, NaN, Infinity or too large: none). */
+function limited(ms) {
+  return ms > 0 && ms <= MAX_TIMER_MS;
 }
 
 /**
- * A GET read in wasm without a Rust future: `fetch`, the body as text, then
- * `read(id, status, text)` (wasm), whose result the promise takes. A failed
- * fetch or body read calls `read(id, 0, error)` (which throws the typed
- * error). `init` is not modified.
+ * The controller of one limited exchange: aborts after `ms`, or when the
+ * caller's `outer` signal does. One object per call (it is the controller,
+ * and the abort listener through `handleEvent`) plus one timer.
  */
-export function getThen(url, init, signal, id, read) {
-  const failed = (e) => read(id, 0, e);
-  return fetch(url, signal ? { ...init, signal } : init).then(
-    (res) => res.text().then((text) => read(id, res.status, text), failed),
+class Deadline extends AbortController {
+  constructor(outer, ms) {
+    super();
+    this.outer = outer;
+    this.ms = ms;
+    this.timer = setTimeout(expire, ms, this);
+    if (outer) {
+      if (outer.aborted) this.abort(outer.reason);
+      else outer.addEventListener('abort', this);
+    }
+  }
+
+  /** The caller's signal fired: stop the exchange with its reason. */
+  handleEvent() {
+    this.abort(this.outer.reason);
+  }
+
+  /** The call settled: clear the timer and the listener. */
+  done() {
+    clearTimeout(this.timer);
+    if (this.outer) this.outer.removeEventListener('abort', this);
+  }
+
+  /** What a failed call rejects with: the limit's error when it fired (and the caller's signal did not). */
+  error(e) {
+    this.done();
+    return this.signal.aborted && !(this.outer && this.outer.aborted) ? timedOut(this.ms) : e;
+  }
+}
+
+function expire(deadline) {
+  deadline.abort();
+}
+
+/** The rejection of an exchange that ran out of time (see `error_from_js`). */
+function timedOut(ms) {
+  const e = new Error(`no answer within ${ms} ms`);
+  e.name = 'TimeoutError';
+  e.requestTimeoutMs = ms;
+  return e;
+}
+
+/**
+ * One exchange with a small reply, in one promise: `fetch` then the body as
+ * text, within `ms` (0: no limit). Resolves to `{ status, text }`. `init`
+ * is not modified (the client reuses it); `signal`, when given, covers the
+ * body too.
+ */
+export async function fetchText(url, init, signal, ms) {
+  const d = limited(ms) ? new Deadline(signal, ms) : null;
+  const s = d ? d.signal : signal;
+  try {
+    const res = await fetch(url, s ? { ...init, signal: s } : init);
+    const reply = { status: res.status, text: await res.text() };
+    if (d) d.done();
+    return reply;
+  } catch (e) {
+    throw d ? d.error(e) : e;
+  }
+}
+
+/**
+ * A GET read in wasm without a Rust future: `fetch`, the body as text (both
+ * within `ms`, 0: no limit), then `read(id, status, text)` (wasm), whose
+ * result the promise takes. A failed fetch or body read calls
+ * `read(id, 0, error)` (which throws the typed error, or continues with the
+ * recovery). `init` is not modified.
+ */
+export function getThen(url, init, signal, ms, id, read) {
+  const d = limited(ms) ? new Deadline(signal, ms) : null;
+  const s = d ? d.signal : signal;
+  const failed = (e) => read(id, 0, d ? d.error(e) : e);
+  return fetch(url, s ? { ...init, signal: s } : init).then(
+    (res) =>
+      res.text().then((text) => {
+        if (d) d.done();
+        return read(id, res.status, text);
+      }, failed),
     failed,
   );
 }
@@ -398,14 +480,20 @@ export function raceTimeout(promise, ms, signal) {
   });
 }
 
-/** `Content-Length` of a URL by HEAD, or null when unknown. */
-export async function contentLength(url, signal) {
+/**
+ * `Content-Length` of a URL by HEAD, or null when unknown (including when
+ * no answer came within `ms`, 0: no limit). Rejects only on `signal`.
+ */
+export async function contentLength(url, signal, ms) {
+  const d = limited(ms) ? new Deadline(signal, ms) : null;
   try {
-    const res = await fetch(url, { method: 'HEAD', signal });
+    const res = await fetch(url, { method: 'HEAD', signal: d ? d.signal : signal });
+    if (d) d.done();
     const n = Number(res.headers.get('content-length'));
     return res.ok && Number.isFinite(n) && n > 0 ? n : null;
   } catch (e) {
-    if (isAbort(e)) throw e;
+    const err = d ? d.error(e) : e;
+    if (isAbort(err)) throw err;
     return null;
   }
 }

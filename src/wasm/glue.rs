@@ -104,18 +104,22 @@ extern "C" {
     /// `fetch(url, init)`, with `signal` added when given.
     #[wasm_bindgen(js_name = fetchWith)]
     pub fn global_fetch(url: &str, init: &Object, signal: Option<&AbortSignal>) -> Promise;
-    /// `fetch(url, init)` (with `signal` when given) and the body as text:
-    /// resolves to a [`TextReply`].
+    /// `fetch(url, init)` (with `signal` when given) and the body as text,
+    /// within `ms` (0: no limit; then the fetch is aborted and the promise
+    /// rejects with a `TimeoutError` carrying `requestTimeoutMs`): resolves
+    /// to a [`TextReply`].
     #[wasm_bindgen(js_name = fetchText)]
-    pub fn fetch_text(url: &str, init: &JsValue, signal: Option<&AbortSignal>) -> Promise;
+    pub fn fetch_text(url: &str, init: &JsValue, signal: Option<&AbortSignal>, ms: f64) -> Promise;
     /// `fetch(url, init)` (with `signal` when given), then
     /// `read(id, status, bodyText)`, or `read(id, 0, error)` when the fetch
-    /// or the body read failed. Resolves to what `read` returns.
+    /// or the body read failed or took longer than `ms` (0: no limit).
+    /// Resolves to what `read` returns.
     #[wasm_bindgen(js_name = getThen)]
     pub fn get_then(
         url: &JsValue,
         init: &JsValue,
         signal: Option<&AbortSignal>,
+        ms: f64,
         id: u32,
         read: &JsValue,
     ) -> Promise;
@@ -169,9 +173,10 @@ extern "C" {
     /// The first `n` bytes of a Blob.
     #[wasm_bindgen(js_name = blobHead)]
     pub fn blob_head(blob: &Blob, n: u32) -> Promise;
-    /// `Content-Length` by HEAD, or null.
+    /// `Content-Length` by HEAD, or null (also when no answer came within
+    /// `ms`, 0: no limit).
     #[wasm_bindgen(js_name = contentLength)]
-    pub fn content_length(url: &str, signal: &AbortSignal) -> Promise;
+    pub fn content_length(url: &str, signal: &AbortSignal, ms: f64) -> Promise;
     /// Downloads into a Blob with progress; resolves to `{status, blob}`.
     #[wasm_bindgen(js_name = downloadBlob)]
     pub fn download_blob(

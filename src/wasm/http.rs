@@ -89,14 +89,20 @@ pub async fn send(
 
 /// One whole exchange for a small reply: sends `init` (from
 /// [`init_object`], reusable) to `url` and reads the body as text, in one
-/// promise. Returns the status and the body.
-pub async fn exchange(url: &str, init: &JsValue, signal: &AbortSignal) -> Result<(u16, String)> {
+/// promise. Returns the status and the body. `timeout_ms` (0: none) bounds
+/// the whole exchange, headers and body: past it the fetch is aborted and
+/// the result is [`Error::request_timeout`].
+pub async fn exchange(
+    url: &str,
+    init: &JsValue,
+    signal: &AbortSignal,
+    timeout_ms: u64,
+) -> Result<(u16, String)> {
     if signal.aborted() {
         return Err(Error::aborted());
     }
-    let reply: glue::TextReply = await_js(glue::fetch_text(url, init, fetch_signal(signal)))
-        .await?
-        .unchecked_into();
+    let p = glue::fetch_text(url, init, fetch_signal(signal), timeout_ms as f64);
+    let reply: glue::TextReply = await_js(p).await?.unchecked_into();
     Ok((reply.status(), reply.text()))
 }
 

@@ -25,6 +25,19 @@ export interface Timing {
   turnCapMs?: number;
   renderPollMs?: number;
   renderMaxPolls?: number;
+  /**
+   * The time limit of one small-reply request (token, createSession, state,
+   * credits, claimLink, export submit/poll/cancel, URL upload): from sending it
+   * to the end of its reply. Past it the request is stopped (its connection
+   * freed) and the call rejects with a `TimeoutError` (`kind: "timeout"`),
+   * except a read (state, credits, export poll), which is sent once more
+   * first. A POST is never re-sent, since it may have been processed.
+   * Default 60000; `0` or `Infinity`: no limit. Not changed by `scale`.
+   * Not bound by it: file uploads and downloads (they may take long; end
+   * them with `signal`) and the agent stream (`stallMs`, `turnCapMs`). The
+   * size lookup after an export gives up silently (`sizeBytes: null`).
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface NemoClientOptions {

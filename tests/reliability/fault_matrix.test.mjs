@@ -67,7 +67,8 @@ function expected(kind, op) {
       return RECOVERED;
     case 'stall_forever':
       // A stalled stream is detected by the client's own stall limit; plain
-      // requests have no client-side limit: the caller's signal ends them.
+      // requests by their 60 s time limit (timing.requestTimeoutMs), and the
+      // caller's signal (1.5 s here) ends them first.
       return stream ? 'stream_stalled' : 'aborted';
     case 'expire_token':
       // One shared re-authentication and one retry, on every authenticated
