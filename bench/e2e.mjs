@@ -129,37 +129,52 @@ try {
   }
 
   // ---- request overhead: credits() ----
-  const oursLoop = async (n) => {
+  // Two pairs, each interleaved run by run:
+  // - the budget's pair: credits() with no client-side time limit
+  //   (timing.requestTimeoutMs: 0) vs raw fetch with the same headers;
+  // - like for like: credits() with its default 60 s limit (which hands
+  //   fetch an AbortSignal) vs raw fetch with AbortSignal.timeout(60 s).
+  const unlimited = new NemoClient({ ...opts, timing: { requestTimeoutMs: 0 } });
+  const url = `${base}/api/credits/balance/simple`;
+  const loop = (call) => async (n) => {
     const t = now();
-    for (let i = 0; i < n; i++) await client.credits();
+    for (let i = 0; i < n; i++) await call();
     return now() - t;
   };
-  const rawLoop = async (n) => {
-    const t = now();
-    for (let i = 0; i < n; i++) {
-      const res = await fetch(`${base}/api/credits/balance/simple`, { headers });
-      const j = await res.json();
-      if (j.code !== 0) throw new Error('credits failed');
-    }
-    return now() - t;
+  const raw = (init) => async () => {
+    const res = await fetch(url, init());
+    const j = await res.json();
+    if (j.code !== 0) throw new Error('credits failed');
   };
-  // One discarded rep of each (JIT tiers, the keep-alive connection), then
-  // the reps, alternating which loop goes first so neither always runs on
-  // the other's warm-up.
-  await oursLoop(CALLS);
-  await rawLoop(CALLS);
-  const creditRuns = [];
-  for (let r = 0; r < REPS; r++) {
-    let ours;
-    let raw;
-    if (r % 2 === 0) {
-      ours = await oursLoop(CALLS);
-      raw = await rawLoop(CALLS);
-    } else {
-      raw = await rawLoop(CALLS);
-      ours = await oursLoop(CALLS);
+  const pairs = {
+    unlimited: [loop(() => unlimited.credits()), loop(raw(() => ({ headers })))],
+    limited: [loop(() => client.credits()), loop(raw(() => ({ headers, signal: AbortSignal.timeout(60_000) })))],
+  };
+  const credits = { calls: CALLS };
+  for (const [name, [oursLoop, rawLoop]] of Object.entries(pairs)) {
+    // One discarded rep of each (JIT tiers, the keep-alive connection), then
+    // the reps, alternating which loop goes first so neither always runs on
+    // the other's warm-up.
+    await oursLoop(CALLS);
+    await rawLoop(CALLS);
+    const runs = [];
+    for (let r = 0; r < REPS; r++) {
+      let ours;
+      let rawMs;
+      if (r % 2 === 0) {
+        ours = await oursLoop(CALLS);
+        rawMs = await rawLoop(CALLS);
+      } else {
+        rawMs = await rawLoop(CALLS);
+        ours = await oursLoop(CALLS);
+      }
+      runs.push({ oursMs: ours, rawMs, ratio: ours / rawMs });
     }
-    creditRuns.push({ oursMs: ours, rawMs: raw, ratio: ours / raw });
+    credits[name] = {
+      oursMs: stats(runs.map((r) => r.oursMs)),
+      rawMs: stats(runs.map((r) => r.rawMs)),
+      ratio: stats(runs.map((r) => r.ratio)),
+    };
   }
 
   emit({
@@ -168,12 +183,7 @@ try {
     prompt: PROMPT,
     latency,
     replay,
-    credits: {
-      calls: CALLS,
-      oursMs: stats(creditRuns.map((r) => r.oursMs)),
-      rawMs: stats(creditRuns.map((r) => r.rawMs)),
-      ratio: stats(creditRuns.map((r) => r.ratio)),
-    },
+    credits,
   });
 } finally {
   stopEmulator(EMU);

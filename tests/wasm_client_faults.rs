@@ -425,7 +425,11 @@ async fn a_read_that_gets_no_answer_times_out_after_one_resend() {
     // credits() (the fast path): the GET is sent twice, both hang.
     fault(r#"{"endpoint":"credits","kind":"stall","count":2}"#).await;
     let t0 = now();
-    let e = err(call(&client, "credits", &[opts.clone()]), "credits").await;
+    let e = err(
+        call(&client, "credits", std::slice::from_ref(&opts)),
+        "credits",
+    )
+    .await;
     let took = now() - t0;
     assert_kind(&e, "timeout");
     assert_eq!(s(&e, "name"), "TimeoutError");
@@ -444,7 +448,7 @@ async fn a_read_that_gets_no_answer_times_out_after_one_resend() {
     // One hang only: the re-send answers.
     fault(r#"{"endpoint":"credits","kind":"stall"}"#).await;
     let c = ok(
-        call(&client, "credits", &[opts.clone()]),
+        call(&client, "credits", std::slice::from_ref(&opts)),
         "credits after one hang",
     )
     .await;
@@ -452,14 +456,26 @@ async fn a_read_that_gets_no_answer_times_out_after_one_resend() {
     // The same through the general path (a Rust future): state().
     let session = create_session(&client, JsValue::UNDEFINED).await;
     fault(r#"{"endpoint":"state","kind":"stall","count":2}"#).await;
-    let e = err(call(&session, "state", &[opts.clone()]), "state").await;
+    let e = err(
+        call(&session, "state", std::slice::from_ref(&opts)),
+        "state",
+    )
+    .await;
     assert_kind(&e, "timeout");
     assert_eq!(pending_faults().await, 0, "both hangs were met");
     // A slow answer inside the limit is not a timeout.
     fault(r#"{"endpoint":"credits","kind":"stall","ms":50}"#).await;
-    ok(call(&client, "credits", &[opts.clone()]), "a slow credits").await;
+    ok(
+        call(&client, "credits", std::slice::from_ref(&opts)),
+        "a slow credits",
+    )
+    .await;
     // Later calls work; nothing was left on the caller's signal.
-    let c = ok(call(&client, "credits", &[opts.clone()]), "credits after").await;
+    let c = ok(
+        call(&client, "credits", std::slice::from_ref(&opts)),
+        "credits after",
+    )
+    .await;
     assert_eq!(n(&c, "available"), 100.0);
     ok(call(&session, "state", &[opts]), "state after").await;
     assert_no_listener_left(&counted, "after timeouts");
@@ -493,7 +509,7 @@ async fn the_callers_abort_still_wins_over_the_time_limit() {
     let counted = counted_signal();
     let opts = obj(&[("signal", get(&counted, "signal"))]);
     fault(r#"{"endpoint":"credits","kind":"stall"}"#).await;
-    let p = call(&client, "credits", &[opts.clone()]);
+    let p = call(&client, "credits", std::slice::from_ref(&opts));
     sleep(100.0).await;
     call(&get(&counted, "controller"), "abort", &[]);
     let e = err(p, "credits").await;
