@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{start, Emu};
+use common::{start, Emu, SendJson};
 use serde_json::{json, Value};
 
 /// Waits until the finished turns queued for replay number `n` (a turn is queued just
@@ -38,14 +38,10 @@ async fn the_oldest_token_is_forgotten_past_max_tokens_and_answers_1001() {
     let live = &emu.stats().await["live"];
     assert_eq!(live["tokens"], 2);
     assert_eq!(live["accounts"], 2, "the account goes with its token");
-    let v: Value = emu
+    let v = emu
         .get(&t1, "/api/credits/balance/simple")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(v["code"], 1001, "{v}");
     for t in [&t2, &t3] {
         assert_eq!(emu.balance(t).await["available"], 100);
