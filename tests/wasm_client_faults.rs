@@ -503,6 +503,35 @@ async fn a_post_that_gets_no_answer_is_never_sent_again() {
 }
 
 #[wasm_bindgen_test]
+async fn a_chat_stream_whose_headers_never_come_times_out() {
+    setup(100).await;
+    let client = client_with_limit(300.0).await;
+    let session = create_session(&client, JsValue::UNDEFINED).await;
+    // The emulator holds the request 5 s before it answers at all.
+    fault(r#"{"endpoint":"run_sse","kind":"slow","ms":5000}"#).await;
+    let t0 = now();
+    let turn = call(&session, "send", &[js("echo: anyone there?")]);
+    let d = drain(&turn).await;
+    let took = now() - t0;
+    let e = d.error.expect("the turn ends with an error");
+    assert_kind(&e, "timeout");
+    assert!(
+        s(&e, "message").contains("within 300 ms"),
+        "the message names the limit: {}",
+        s(&e, "message")
+    );
+    let e2 = err(get(&turn, "result"), "result").await;
+    assert_kind(&e2, "timeout");
+    assert!(
+        took < 4_000.0,
+        "gave up before the server answered: {took} ms"
+    );
+    // The session still works for the next turn.
+    let (_, r) = send_ok(&session, "echo: back").await;
+    assert_eq!(s(&r, "text"), "back");
+}
+
+#[wasm_bindgen_test]
 async fn the_callers_abort_still_wins_over_the_time_limit() {
     setup(100).await;
     let client = client_with_limit(20_000.0).await;

@@ -323,6 +323,24 @@ impl TurnWatch {
         self.started_ms.saturating_add(self.timing.turn_cap_ms)
     }
 
+    /// How long to wait at `now_ms` for the stream's response headers, and
+    /// the error if none come: the per-request time limit (a server that
+    /// takes the message and never answers is not streaming; the stall and
+    /// notice timers only run once the body is being read), and never past
+    /// the hard cap.
+    pub fn headers_wait(&self, now_ms: u64) -> (u64, Error) {
+        let cap_left = self.cap_deadline_ms().saturating_sub(now_ms);
+        let limit = self.timing.request_timeout_ms;
+        if limit != 0 && limit < cap_left {
+            (limit, Error::request_timeout(limit))
+        } else {
+            (
+                cap_left,
+                Error::timeout("The turn reached its time limit before the server answered."),
+            )
+        }
+    }
+
     fn stall_deadline_ms(&self) -> u64 {
         self.last_progress_ms.saturating_add(self.timing.stall_ms)
     }
@@ -740,6 +758,27 @@ mod tests {
             (30_000, 10, 1)
         );
         assert_eq!((t.request_timeout_ms, t.timeout_retries), (MIN, 1));
+    }
+
+    #[test]
+    fn stream_headers_wait_for_the_request_limit_within_the_cap() {
+        let t = Timing::default();
+        let w = TurnWatch::new(&t, 1_000);
+        let (ms, e) = w.headers_wait(1_000);
+        assert_eq!(ms, 60_000);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert!(e.message().contains("60 s"), "{}", e.message());
+        // Near the cap (a late reconnect), the cap's remainder wins.
+        let (ms, e) = w.headers_wait(1_000 + t.turn_cap_ms - 5_000);
+        assert_eq!(ms, 5_000);
+        assert!(e.message().contains("turn reached its time limit"));
+        // No request limit: only the cap.
+        let off = Timing {
+            request_timeout_ms: 0,
+            ..t
+        };
+        let w = TurnWatch::new(&off, 0);
+        assert_eq!(w.headers_wait(0).0, off.turn_cap_ms);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use crate::core::api::endpoints;
+use crate::core::api::{endpoints, ApiRequest};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::events::{self, AgentEvent, Display, TurnAssembler};
 use crate::core::gui;
@@ -17,6 +17,7 @@ use crate::core::policy::{ResumePlan, ResumeStep, TurnTick, TurnWatch};
 use crate::core::sse::{SseConfig, SseDecoder, SseItemRef};
 use crate::core::timeline::{self, Timeline};
 
+use super::client::NemoClient;
 use super::convert::{error_to_js, get, str_array, Obj};
 use super::glue::{self, AbortController, AbortSignal, EventQueue, StreamReader};
 use super::http::{await_js, spawn_promise};
@@ -87,6 +88,9 @@ pub(crate) fn start(
                 Ok(js)
             }
             Err(e) => {
+                // Stop whatever the failed turn still has in flight (a
+                // request whose headers never came, a reader).
+                controller.abort();
                 let err = error_to_js(&e);
                 if let Some(f) = emitter.on_event.dyn_ref::<js_sys::Function>() {
                     let ev = Obj::new()
@@ -147,7 +151,7 @@ async fn run(
     let mut reconnect_id = resume_from;
     'stream: loop {
         let req = endpoints::run_sse(session.id(), text, reconnect_id.as_deref());
-        let res = client.request_stream(&req, signal).await;
+        let res = open_stream(client, req, signal, watch.headers_wait(now())).await;
         let res = match res {
             Ok(r) => r,
             // Before any event arrived a failure is the turn's outcome; once
@@ -402,6 +406,35 @@ async fn next_recovery(
             }
         }
     }
+}
+
+/// Sends the chat request and waits `wait.0` ms for the response headers;
+/// past that, the turn ends with `wait.1`. Without this a server that takes
+/// the message and never answers would hang the turn: the stall timer and
+/// the cap are checked between reads of the body. The request itself is
+/// stopped when the turn ends ([`start`] aborts its controller on failure).
+async fn open_stream(
+    client: &NemoClient,
+    req: ApiRequest,
+    signal: &AbortSignal,
+    wait: (u64, Error),
+) -> Result<glue::Response> {
+    let (ms, timeout) = wait;
+    let opening = {
+        let (client, signal) = (client.clone(), signal.clone());
+        spawn_promise(async move {
+            client
+                .request_stream(&req, &signal)
+                .await
+                .map(JsValue::from)
+                .map_err(|e| error_to_js(&e))
+        })
+    };
+    let v = await_js(glue::race_timeout(&opening, ms as f64, signal)).await?;
+    if get(&v, "timeout").as_bool() == Some(true) {
+        return Err(timeout);
+    }
+    Ok(v.unchecked_into())
 }
 
 fn is_transient(e: &Error) -> bool {
