@@ -54,9 +54,10 @@ pub struct Timing {
     /// **[convention]** The time limit of one small-reply exchange (token,
     /// session, state, credits, claim, render submit/poll/cancel, URL
     /// import): from sending the request to the end of its body (60 s);
-    /// `0` = no limit. Uploads, downloads and the agent stream are not
-    /// bound by it (they have their own limits, or may legitimately take
-    /// long). Not changed by [`Timing::scaled`]: it guards against a server
+    /// `0` = no limit. For the agent stream it bounds the wait for the
+    /// response headers ([`TurnWatch::headers_wait`]); uploads, downloads
+    /// and the stream's body are not bound by it (they have their own
+    /// limits, or may legitimately take long). Not changed by [`Timing::scaled`]: it guards against a server
     /// that stopped answering, not a protocol schedule, and a scaled
     /// 60 ms would fail healthy requests.
     pub request_timeout_ms: u64,

@@ -34,7 +34,8 @@ export interface Timing {
    * first. A POST is never re-sent, since it may have been processed.
    * Default 60000; `0` or `Infinity`: no limit. Not changed by `scale`.
    * Not bound by it: file uploads and downloads (they may take long; end
-   * them with `signal`) and the agent stream (`stallMs`, `turnCapMs`). The
+   * them with `signal`) and the agent stream once its headers came (it has
+   * `stallMs` and `turnCapMs`; the wait for its headers is bound). The
    * size lookup after an export gives up silently (`sizeBytes: null`).
    */
   requestTimeoutMs?: number;
