@@ -42,12 +42,12 @@ pub mod kind {
     pub const PARTIAL: u32 = 8;
     /// Flag bit: the row's string is in [`wide`](super::BatchDecoder::wide)
     /// (it has a non-ASCII character), not in
-    /// [`text`](super::BatchDecoder::text).
+    /// [`ascii`](super::BatchDecoder::ascii).
     pub const WIDE: u32 = 16;
 }
 
 /// Decodes an agent's `text/event-stream` body chunk by chunk into
-/// [`text`](Self::text) and [`table`](Self::table). Chunk boundaries never
+/// [`ascii`](Self::ascii), [`wide`](Self::wide) and [`table`](Self::table). Chunk boundaries never
 /// matter.
 #[derive(Debug, Default)]
 pub struct BatchDecoder {
