@@ -28,14 +28,15 @@ trap cleanup EXIT
 # 1. Native: the sans-IO core (unit + property tests) and the emulator's HTTP tests.
 step "core + emulator (cargo test)" cargo test --workspace --quiet
 
-# 1b. Lint: formatting, and clippy with warnings as errors, natively and for
-#     the wasm shell (which only compiles for wasm32).
+# 1b. Lint: formatting, clippy with warnings as errors (natively and for the
+#     wasm shell, which only compiles for wasm32), and the docs' links.
 lint() {
   cargo fmt --all -- --check &&
     cargo clippy --workspace --all-targets --quiet -- -D warnings &&
-    cargo clippy --target wasm32-unknown-unknown --lib --tests --quiet -- -D warnings
+    cargo clippy --target wasm32-unknown-unknown --lib --tests --quiet -- -D warnings &&
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 }
-step "lint (rustfmt, clippy -D warnings)" lint
+step "lint (rustfmt, clippy and rustdoc -D warnings)" lint
 
 # 2. Fuzz smoke: each target for a bounded time (the long runs are `make fuzz`).
 step "fuzz smoke" bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"

@@ -7,8 +7,8 @@
 //!
 //! | the agent says | action |
 //! |---|---|
-//! | "click [button]" / 点击 | the button's action, or [`GuiAction::Click`] |
-//! | "open [panel]" / 打开 | [`GuiAction::ShowState`] |
+//! | "click \[button\]" / 点击 | the button's action, or [`GuiAction::Click`] |
+//! | "open \[panel\]" / 打开 | [`GuiAction::ShowState`] |
 //! | "drag/drop" / 拖拽 | [`GuiAction::SendEdit`] with the edit as a chat message |
 //! | "preview in timeline" | [`GuiAction::ShowTrackSummary`] |
 //! | "Export button" / 导出 | [`GuiAction::Export`] |

@@ -11,7 +11,7 @@
 //! | rule (PROTOCOL.md) | machine |
 //! |---|---|
 //! | 429: wait 30 s, retry once; 1001: re-authenticate once | [`RetryBudget`] |
-//! | [convention] no answer to a small request within 60 s → `timeout`; an idempotent GET is sent once more, a POST never | [`RetryBudget::for_request`] |
+//! | \[convention\] no answer to a small request within 60 s → `timeout`; an idempotent GET is sent once more, a POST never | [`RetryBudget::for_request`] |
 //! | "still working" every 2 min; 10 min of heartbeats only → stalled; 15-min cap | [`TurnWatch`] |
 //! | after a drop: resume (≥ 2 s, 3 tries) if ids, else poll state every 5 s; tell the user after 30 s | [`ResumePlan`] |
 //! | render: poll every 30 s, at most 10 polls, retry once with a new id | [`RenderPoller`] |
@@ -51,7 +51,7 @@ pub struct Timing {
     pub render_max_polls: u32,
     /// Render: how many resubmissions with a new id (1).
     pub render_retries: u32,
-    /// **[convention]** The time limit of one small-reply exchange (token,
+    /// **\[convention\]** The time limit of one small-reply exchange (token,
     /// session, state, credits, claim, render submit/poll/cancel, URL
     /// import): from sending the request to the end of its body (60 s);
     /// `0` = no limit. For the agent stream it bounds the wait for the
