@@ -18,6 +18,9 @@ const KEYS = {
   handle: 'nemovideo.demo.handle',
   chat: 'nemovideo.demo.chat',
   token: 'nemovideo.demo.token', // sessionStorage only
+  // Shorter protocol waits against a local emulator (tests, debugging),
+  // e.g. '{"stillWorkingMs":500}'; sessionStorage only, honoured on loopback.
+  timing: 'nemovideo.demo.timing',
 };
 
 // ---- Elements -----------------------------------------------------------------
@@ -143,9 +146,19 @@ function clientOptions() {
     language: lang,
     // Against a local emulator a livelier progress bar costs nothing; a
     // remote API gets the protocol's documented cadence (30 s, 10 polls).
-    timing: isLoopback(baseUrl()) ? { renderPollMs: 1500, renderMaxPolls: 400 } : {},
+    timing: isLoopback(baseUrl()) ? { renderPollMs: 1500, renderMaxPolls: 400, ...localTiming() } : {},
     onHandle: saveHandle,
   };
+}
+
+/** `KEYS.timing` as an object of numbers; anything else is ignored. */
+function localTiming() {
+  try {
+    const t = JSON.parse(storage.get(sessionStorage, KEYS.timing) || '{}');
+    return Object.fromEntries(Object.entries(t).filter(([, v]) => typeof v === 'number'));
+  } catch {
+    return {};
+  }
 }
 
 function saveHandle(handle) {
