@@ -333,6 +333,16 @@ async fn drop_before_any_event_id_waits_for_the_state_to_change() {
         "the new clip is described: {summary}"
     );
     assert!(b(&get(&r, "timeline"), "readyForExport"));
+    // A generation is final only after its second stage (BGM and a title):
+    // the state is steady for a while after the raw clip, and that pause
+    // must not pass for the outcome.
+    let tl = call(&get(&r, "timeline"), "summary", &[])
+        .as_string()
+        .unwrap_or_default();
+    assert!(
+        tl.contains("BGM") && tl.contains("Title"),
+        "the outcome waits for both stages: {tl}"
+    );
     let st = stats().await;
     let ss = session_stats(&st, &sid(&session));
     assert_eq!(n(&ss, "turns_run"), 1.0, "the message was never re-sent");

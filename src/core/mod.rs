@@ -15,6 +15,7 @@ pub mod json;
 pub mod media;
 pub mod number;
 pub mod policy;
+pub mod settle;
 // The hot decode path lives in its own crate (`decode/`) so it can be built
 // for speed while the rest is built for size; re-exported here so the core
 // reads as one.

@@ -14,6 +14,7 @@
 //! | \[convention\] no answer to a small request within 60 s → `timeout`; an idempotent GET is sent once more, a POST never | [`RetryBudget::for_request`] |
 //! | "still working" every 2 min; 10 min of heartbeats only → stalled; 15-min cap | [`TurnWatch`] |
 //! | after a drop: resume (≥ 2 s, 3 tries) if ids, else poll state every 5 s; tell the user after 30 s | [`ResumePlan`] |
+//! | a polled state is the outcome once changed and steady, and for a generation once both stages show | [`StateSettle`](crate::core::settle::StateSettle) |
 //! | render: poll every 30 s, at most 10 polls, retry once with a new id | [`RenderPoller`] |
 //!
 //! All durations live in [`Timing`], whose `Default` is the protocol's
@@ -39,6 +40,11 @@ pub struct Timing {
     pub state_poll_ms: u64,
     /// Tell the user about a recovery only once it takes this long (30 s).
     pub notify_after_ms: u64,
+    /// **\[convention\]** State recovery after a generation's raw clip
+    /// showed: how long the state must hold still before it is taken as
+    /// final without the second stage's BGM and title (60 s; see
+    /// [`StateSettle`](crate::core::settle::StateSettle)).
+    pub stage_two_wait_ms: u64,
     /// A "still working" notice after this long without progress (2 min).
     pub still_working_ms: u64,
     /// Only heartbeats for this long → the turn is stalled (10 min).
@@ -77,6 +83,7 @@ impl Default for Timing {
             resume_tries: 3,
             state_poll_ms: 5_000,
             notify_after_ms: 30_000,
+            stage_two_wait_ms: 60_000,
             still_working_ms: 2 * 60_000,
             stall_ms: 10 * 60_000,
             turn_cap_ms: 15 * 60_000,
@@ -110,6 +117,7 @@ impl Timing {
             resume_delay_ms: scale(self.resume_delay_ms),
             state_poll_ms: scale(self.state_poll_ms),
             notify_after_ms: scale(self.notify_after_ms),
+            stage_two_wait_ms: scale(self.stage_two_wait_ms),
             still_working_ms: scale(self.still_working_ms),
             stall_ms: scale(self.stall_ms),
             turn_cap_ms: scale(self.turn_cap_ms),
@@ -750,6 +758,7 @@ mod tests {
         );
         assert_eq!((t.resume_delay_ms, t.resume_tries), (2_000, 3));
         assert_eq!((t.state_poll_ms, t.notify_after_ms), (5_000, 30_000));
+        assert_eq!(t.stage_two_wait_ms, MIN);
         assert_eq!(
             (t.still_working_ms, t.stall_ms, t.turn_cap_ms),
             (2 * MIN, 10 * MIN, 15 * MIN)

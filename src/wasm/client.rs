@@ -683,6 +683,7 @@ fn timing_from_js(t: &JsValue, mut timing: Timing) -> Timing {
         resume_delay_ms = "resumeDelayMs",
         state_poll_ms = "statePollMs",
         notify_after_ms = "notifyAfterMs",
+        stage_two_wait_ms = "stageTwoWaitMs",
         still_working_ms = "stillWorkingMs",
         stall_ms = "stallMs",
         turn_cap_ms = "turnCapMs",

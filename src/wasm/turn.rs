@@ -13,7 +13,9 @@ use crate::core::api::{endpoints, ApiRequest};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::events::{self, AgentEvent, Display, TurnAssembler};
 use crate::core::gui;
+use crate::core::intent::{self, ChatIntent, Intent};
 use crate::core::policy::{ResumePlan, ResumeStep, TurnTick, TurnWatch};
+use crate::core::settle::StateSettle;
 use crate::core::sse::{SseConfig, SseDecoder, SseItemRef};
 use crate::core::timeline::{self, Timeline};
 
@@ -161,7 +163,7 @@ async fn run(
                     &mut resume,
                     now(),
                     saw_ids,
-                    before.as_ref(),
+                    (before.as_ref(), generates(text, &asm)),
                     out,
                     session,
                     signal,
@@ -266,7 +268,7 @@ async fn run(
             &mut resume,
             now(),
             saw_ids,
-            before.as_ref(),
+            (before.as_ref(), generates(text, &asm)),
             out,
             session,
             signal,
@@ -344,18 +346,26 @@ async fn run(
     Ok(outcome)
 }
 
+/// Whether a turn generates a clip (then its outcome has two stages): its
+/// message asks for one, or a generation tool ran before the drop.
+fn generates(text: &str, asm: &TurnAssembler) -> bool {
+    matches!(
+        intent::route(text, false),
+        Intent::Chat(ChatIntent::Generate)
+    ) || asm.tool_calls().iter().any(|t| t.contains("generat"))
+}
+
 /// Decides what happens after a drop: reconnect with `Last-Event-ID`
 /// (after the wait; returns `true`), or poll the state every few seconds
-/// until it has changed from `before` (the state when the turn began) and
-/// two polls in a row agree, then end the turn from state (`false`). A
-/// state still equal to `before` is not "settled": the agent may not have
-/// written anything yet (a generation runs for 30–90 s before its first
-/// state change), so polling goes on until the turn's deadline.
+/// until [`StateSettle`] finds the outcome in it (changed from `before.0`,
+/// the state when the turn began, and steady; for a generation, `before.1`,
+/// both stages done), then end the turn from state (`false`). Until then
+/// polling goes on up to the turn's deadline.
 async fn next_recovery(
     plan: &mut ResumePlan,
     now_ms: u64,
     had_ids: bool,
-    before: Option<&Timeline>,
+    (before, generation): (Option<&Timeline>, bool),
     out: &Emitter,
     session: &Session,
     signal: &AbortSignal,
@@ -363,7 +373,7 @@ async fn next_recovery(
     let client = session.client();
     let now = || glue::date_now() as u64;
     let mut step = plan.on_drop(now_ms, had_ids);
-    let mut last_seen: Option<Timeline> = None;
+    let mut settle = StateSettle::new(&client.config().timing, generation);
     loop {
         if plan.should_notify(now()) {
             out.emit(Obj::new().str(
@@ -387,12 +397,7 @@ async fn next_recovery(
             ResumeStep::PollStateAt { at_ms } => {
                 client.wait(at_ms.saturating_sub(now()), signal).await?;
                 let settled = match session.fetch_timeline(signal).await {
-                    Ok(t) => {
-                        let same = last_seen.as_ref() == Some(&t);
-                        let changed = before != Some(&t);
-                        last_seen = Some(t);
-                        same && changed
-                    }
+                    Ok(t) => settle.on_state(now(), before, t),
                     Err(e) if e.kind() == ErrorKind::Aborted => return Err(e),
                     Err(_) => false,
                 };

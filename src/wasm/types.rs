@@ -20,6 +20,13 @@ export interface Timing {
   resumeTries?: number;
   statePollMs?: number;
   notifyAfterMs?: number;
+  /**
+   * After a dropped stream the outcome is read from state. A generation's
+   * result is final only once its second stage (BGM and a title) shows; if
+   * the state holds still this long after the raw clip without it, the turn
+   * ends with what is there. Default 60000.
+   */
+  stageTwoWaitMs?: number;
   stillWorkingMs?: number;
   stallMs?: number;
   turnCapMs?: number;
