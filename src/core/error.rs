@@ -381,17 +381,31 @@ impl Error {
     /// ([`Timing::request_timeout_ms`](crate::core::policy::Timing::request_timeout_ms)):
     /// the exchange was stopped.
     pub fn request_timeout(limit_ms: u64) -> Self {
-        let limit = if limit_ms < 1_000 {
-            format!("{} ms", crate::core::format::Int::from(limit_ms))
-        } else {
-            format!(
-                "{} s",
-                crate::core::format::decimal(limit_ms as f64 / 1_000.0, 1)
-            )
-        };
         Error::new(
             ErrorKind::Timeout,
-            format!("The server did not answer within {limit} (the request time limit), so the request was stopped. Try again in a moment."),
+            format!("The server did not answer within {} (the request time limit), so the request was stopped. Try again in a moment.", LimitText(limit_ms)),
+        )
+    }
+
+    /// A file upload took no bytes for `limit_ms`
+    /// ([`Timing::upload_stall_ms`](crate::core::policy::Timing::upload_stall_ms))
+    /// while sending: the network went dead under it, so it was stopped.
+    pub fn upload_stalled(limit_ms: u64) -> Self {
+        Error::new(
+            ErrorKind::Timeout,
+            format!("The upload made no progress for {} (the upload stall limit), so it was stopped. Check your connection and try again.", LimitText(limit_ms)),
+        )
+        .with_recovery(Recovery::CheckConnection)
+    }
+
+    /// A file upload was sent whole, but its reply did not come within
+    /// `limit_ms`
+    /// ([`Timing::request_timeout_ms`](crate::core::policy::Timing::request_timeout_ms)).
+    /// It is not re-sent: the server may have stored the file.
+    pub fn upload_no_reply(limit_ms: u64) -> Self {
+        Error::new(
+            ErrorKind::Timeout,
+            format!("The file was sent, but the server did not answer the upload within {} (the request time limit), so the request was stopped. Try the upload again in a moment.", LimitText(limit_ms)),
         )
     }
 
@@ -442,6 +456,24 @@ impl Error {
             ErrorKind::RenderFailed,
             format!("The export render failed: {}", detail.as_ref()),
         )
+    }
+}
+
+/// A time limit for a message: "250 ms" below a second, else "1.5 s",
+/// "60 s" (people read seconds; a test's sub-second limit stays exact).
+struct LimitText(u64);
+
+impl fmt::Display for LimitText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 1_000 {
+            write!(f, "{} ms", crate::core::format::Int::from(self.0))
+        } else {
+            write!(
+                f,
+                "{} s",
+                crate::core::format::decimal(self.0 as f64 / 1_000.0, 1)
+            )
+        }
     }
 }
 
@@ -623,6 +655,31 @@ mod tests {
         assert!(Error::request_timeout(1_500)
             .message()
             .contains("within 1.5 s"));
+    }
+
+    #[test]
+    fn upload_timeouts_name_the_limit_and_the_way_out() {
+        let e = Error::upload_stalled(60_000);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert!(
+            e.message().contains("no progress for 60 s"),
+            "{}",
+            e.message()
+        );
+        assert!(e.message().contains("Check your connection"));
+        assert_eq!(e.recovery(), &Recovery::CheckConnection);
+        assert!(Error::upload_stalled(300)
+            .message()
+            .contains("no progress for 300 ms"));
+        let e = Error::upload_no_reply(2_500);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert!(
+            e.message()
+                .contains("did not answer the upload within 2.5 s"),
+            "{}",
+            e.message()
+        );
+        assert_eq!(e.recovery(), &Recovery::Retry);
     }
 
     #[test]

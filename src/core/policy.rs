@@ -12,6 +12,7 @@
 //! |---|---|
 //! | 429: wait 30 s, retry once; 1001: re-authenticate once | [`RetryBudget`] |
 //! | \[convention\] no answer to a small request within 60 s → `timeout`; an idempotent GET is sent once more, a POST never | [`RetryBudget::for_request`] |
+//! | \[convention\] a file upload: no bytes taken by the transport for 60 s → `timeout`; once sent, the reply within the request limit; never re-sent | [`Timing::upload_stall_ms`] (the shell's timer; see `glue.js` `UploadWatch`) |
 //! | "still working" every 2 min; 10 min of heartbeats only → stalled; 15-min cap | [`TurnWatch`] |
 //! | after a drop: resume (≥ 2 s, 3 tries) if ids, else poll state every 5 s; tell the user after 30 s | [`ResumePlan`] |
 //! | a polled state is the outcome once changed and steady, and for a generation once both stages show | [`StateSettle`](crate::core::settle::StateSettle) |
@@ -61,12 +62,27 @@ pub struct Timing {
     /// session, state, credits, claim, render submit/poll/cancel, URL
     /// import): from sending the request to the end of its body (60 s);
     /// `0` = no limit. For the agent stream it bounds the wait for the
-    /// response headers ([`TurnWatch::headers_wait`]); uploads, downloads
-    /// and the stream's body are not bound by it (they have their own
-    /// limits, or may legitimately take long). Not changed by [`Timing::scaled`]: it guards against a server
+    /// response headers ([`TurnWatch::headers_wait`]); downloads and the
+    /// stream's body are not bound by it (they have their own limits, or
+    /// may legitimately take long), nor is the sending of a file upload. Not changed by [`Timing::scaled`]: it guards against a server
     /// that stopped answering, not a protocol schedule, and a scaled
-    /// 60 ms would fail healthy requests.
+    /// 60 ms would fail healthy requests. A file upload's wait for its
+    /// reply, once the last byte is sent, is bound by it
+    /// ([`upload_stall_ms`](Self::upload_stall_ms) covers the sending).
     pub request_timeout_ms: u64,
+    /// **\[convention\]** A file upload's stall limit: while the body is
+    /// being sent, the longest time without a single byte taken by the
+    /// transport (60 s); `0` = no limit. Past it the upload is stopped and
+    /// fails with [`Error::upload_stalled`]; after the last byte the wait
+    /// for the reply is bound by
+    /// [`request_timeout_ms`](Self::request_timeout_ms)
+    /// ([`Error::upload_no_reply`]). An upload is a POST, so neither is
+    /// ever re-sent. A limit on progress rather than on the whole upload,
+    /// because a 200 MB file on a slow link may rightly take an hour.
+    /// Not changed by [`Timing::scaled`], for the same reason as the
+    /// request limit: it guards against a dead network, not a protocol
+    /// schedule.
+    pub upload_stall_ms: u64,
     /// How many times a timed-out *idempotent* request (a GET) is sent
     /// again (1). A timed-out POST is never re-sent: it may have been
     /// processed (PROTOCOL.md: never charge twice).
@@ -91,6 +107,7 @@ impl Default for Timing {
             render_max_polls: 10,
             render_retries: 1,
             request_timeout_ms: 60_000,
+            upload_stall_ms: 60_000,
             timeout_retries: 1,
         }
     }
@@ -98,7 +115,8 @@ impl Default for Timing {
 
 impl Timing {
     /// Multiplies every duration by `factor`, leaving the counts (and
-    /// [`request_timeout_ms`](Self::request_timeout_ms)) alone:
+    /// [`request_timeout_ms`](Self::request_timeout_ms) and
+    /// [`upload_stall_ms`](Self::upload_stall_ms)) alone:
     /// `Timing::default().scaled(0.001)` runs the whole protocol 1000×
     /// faster (a 15-min cap becomes 900 ms) with the same number of
     /// retries and polls. A float, because JavaScript passes one.
@@ -768,6 +786,7 @@ mod tests {
             (30_000, 10, 1)
         );
         assert_eq!((t.request_timeout_ms, t.timeout_retries), (MIN, 1));
+        assert_eq!(t.upload_stall_ms, MIN);
     }
 
     #[test]
@@ -801,6 +820,16 @@ mod tests {
             ..Timing::default()
         };
         assert_eq!(off.scaled(10.0).request_timeout_ms, 0, "no limit stays off");
+    }
+
+    #[test]
+    fn scaling_leaves_the_upload_stall_limit_alone() {
+        assert_eq!(Timing::default().scaled(0.001).upload_stall_ms, MIN);
+        let off = Timing {
+            upload_stall_ms: 0,
+            ..Timing::default()
+        };
+        assert_eq!(off.scaled(10.0).upload_stall_ms, 0, "no limit stays off");
     }
 
     #[test]
