@@ -161,9 +161,12 @@ async function sendBlob(w, blob) {
 
 /**
  * POSTs files as multipart over node:http(s). `files`: [[blob, filename], …],
- * each sent as a `files` field. Resolves to { status, text }.
+ * each sent as a `files` field. `onProgress(bytes)` as the socket takes
+ * them, `onSent()` once the last byte is out (the client's stall and reply
+ * limits run on these, and stop the request through `signal`). Resolves to
+ * { status, text }.
  */
-export function postFormNode(url, headers, files, total, signal, onProgress) {
+export function postFormNode(url, headers, files, total, signal, onProgress, onSent) {
   const boundary = `----nemovideo${randomUUID().replace(/-/g, '')}`;
   const parts = [];
   let length = 0;
@@ -211,7 +214,8 @@ export function postFormNode(url, headers, files, total, signal, onProgress) {
         if (w.closed) return;
         w.write(CRLF, 0);
       }
-      req.end(tail);
+      // The callback runs when the socket has taken the tail (or on error).
+      req.end(tail, onSent);
       // Errors surface through req's 'error' (destroy(e) emits it).
     })().catch((e) => req.destroy(e));
   });

@@ -695,9 +695,17 @@ fn timing_from_js(t: &JsValue, mut timing: Timing) -> Timing {
     if let Some(v) = ms("renderMaxPolls") {
         timing.render_max_polls = v as u32;
     }
-    // 0 or Infinity: no limit. Read after `scale`, which leaves it alone.
-    if let Some(v) = get_f64(t, "requestTimeoutMs").filter(|v| *v >= 0.0) {
-        timing.request_timeout_ms = if v.is_finite() { v.ceil() as u64 } else { 0 };
+    // 0 or Infinity: no limit. Read after `scale`, which leaves them alone.
+    let limit = |key| {
+        get_f64(t, key)
+            .filter(|v| *v >= 0.0)
+            .map(|v| if v.is_finite() { v.ceil() as u64 } else { 0 })
+    };
+    if let Some(v) = limit("requestTimeoutMs") {
+        timing.request_timeout_ms = v;
+    }
+    if let Some(v) = limit("uploadStallMs") {
+        timing.upload_stall_ms = v;
     }
     timing
 }

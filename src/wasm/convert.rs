@@ -179,11 +179,17 @@ pub fn error_from_js(e: &JsValue) -> Error {
         // fetch rejects with TypeError for every network-level failure.
         Error::network(msg)
     } else if name == "TimeoutError" {
-        // Our own per-request limit (glue.js `timedOut`) names the limit;
+        // Our own limits (glue.js `timedOut`, `UploadWatch`) name the limit;
         // any other (e.g. a caller's `AbortSignal.timeout`) keeps its text.
-        match get_f64(e, "requestTimeoutMs").filter(|ms| ms.is_finite() && *ms >= 0.0) {
-            Some(ms) => Error::request_timeout(ms as u64),
-            None => Error::timeout(msg),
+        let limit = |key| get_f64(e, key).filter(|ms| ms.is_finite() && *ms >= 0.0);
+        if let Some(ms) = limit("requestTimeoutMs") {
+            Error::request_timeout(ms as u64)
+        } else if let Some(ms) = limit("uploadStallMs") {
+            Error::upload_stalled(ms as u64)
+        } else if let Some(ms) = limit("uploadReplyMs") {
+            Error::upload_no_reply(ms as u64)
+        } else {
+            Error::timeout(msg)
         }
     } else if name == "NotReadableError" || name == "NotFoundError" {
         // A File or file-backed Blob whose file changed or went away after

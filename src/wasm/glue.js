@@ -165,14 +165,19 @@ export async function blobHead(blob, n) {
  * POSTs files as multipart (one `files` field each; `files` is
  * [[blob, filename], …]) with upload progress where the platform allows it:
  * - XMLHttpRequest (pages, dedicated workers): real `upload.onprogress`;
- * - Node 18+: the multipart body is streamed with `duplex: "half"` and the
- *   bytes are counted as fetch pulls them;
+ * - the Node entry's hook (node:http): bytes the socket has taken;
+ * - Node without the hook: the multipart body is streamed with
+ *   `duplex: "half"` and the bytes are counted as fetch pulls them;
  * - elsewhere (extension service workers have neither): a plain fetch, with
  *   progress reported once at the start and once at the end.
+ * The same progress drives the stall limit (`stallMs`, see UploadWatch);
+ * the reply gets `replyMs` once the body is sent (0: no limit for either).
  * Resolves to { status, text }.
  */
-export async function postForm(url, headers, files, total, signal, onProgress) {
+export async function postForm(url, headers, files, total, signal, onProgress, stallMs, replyMs) {
+  const watch = new UploadWatch(signal, stallMs, replyMs);
   const progress = (sent) => {
+    watch.progress(sent);
     if (onProgress) {
       try {
         onProgress(Math.min(sent, total), total);
@@ -181,28 +186,42 @@ export async function postForm(url, headers, files, total, signal, onProgress) {
       }
     }
   };
+  try {
+    const reply = await sendForm(url, headers, files, total, watch, progress);
+    watch.done();
+    return reply;
+  } catch (e) {
+    throw watch.error(e);
+  }
+}
+
+/** postForm's transports: each stops on `watch.signal` and reports `progress(bytes)` and the body's end. */
+async function sendForm(url, headers, files, total, watch, progress) {
+  const signal = watch.signal;
+  const sent = () => watch.sent();
   // A platform transport installed by the package's Node entry (node:http
   // with backpressure: Node's fetch keeps a streamed request body in memory).
   const hook = globalThis[Symbol.for('nemo-video.postForm')];
-  if (typeof hook === 'function') return hook(url, headers, files, total, signal, progress);
+  if (typeof hook === 'function') return hook(url, headers, files, total, signal, progress, sent);
   const form = new FormData();
   for (const [blob, filename] of files) form.append('files', blob, filename);
   if (typeof XMLHttpRequest === 'function') {
     return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(abortError());
       const xhr = new XMLHttpRequest();
       xhr.open('POST', url);
       for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
       xhr.upload.onprogress = (e) => progress(e.loaded);
+      // The whole body is sent: from here on only the reply is awaited.
+      xhr.upload.onload = sent;
       xhr.onload = () => {
         progress(total);
         resolve({ status: xhr.status, text: xhr.responseText });
       };
       xhr.onerror = () => reject(new TypeError('network error during upload'));
       xhr.onabort = () => reject(abortError());
-      if (signal) {
-        if (signal.aborted) return reject(abortError());
-        signal.addEventListener('abort', () => xhr.abort(), { once: true });
-      }
+      // The watch's signal lives as long as this call: nothing to remove.
+      signal.addEventListener('abort', () => xhr.abort(), { once: true });
       progress(0);
       xhr.send(form);
     });
@@ -210,16 +229,18 @@ export async function postForm(url, headers, files, total, signal, onProgress) {
   const isNode = typeof process !== 'undefined' && process.versions && process.versions.node;
   if (isNode && typeof TransformStream === 'function') {
     // Response serialises FormData to a multipart stream lazily: Blob parts
-    // (including fs.openAsBlob files) are read as the body is pulled.
+    // (including fs.openAsBlob files) are read as the body is pulled, and
+    // fetch pulls only as fast as the socket takes them.
     const encoded = new Response(form);
     const contentType = encoded.headers.get('content-type');
-    let sent = 0;
+    let count = 0;
     const counter = new TransformStream({
       transform(chunk, controller) {
-        sent += chunk.byteLength;
-        progress(sent);
+        count += chunk.byteLength;
+        progress(count);
         controller.enqueue(chunk);
       },
+      flush: sent,
     });
     progress(0);
     const res = await fetch(url, {
@@ -233,11 +254,120 @@ export async function postForm(url, headers, files, total, signal, onProgress) {
     progress(total);
     return { status: res.status, text };
   }
+  // No progress events here, so a stall cannot be told from a slow link:
+  // only reading the reply, once its headers came, is bound.
+  watch.blind();
   progress(0);
   const res = await fetch(url, { method: 'POST', headers, body: form, signal });
+  sent();
   const text = await res.text();
   progress(total);
   return { status: res.status, text };
+}
+
+// ---- The upload limits (timing.uploadStallMs, then requestTimeoutMs) -----
+//
+// While the body is being sent, the upload fails when the transport took no
+// bytes for `stallMs` (a slow link that keeps moving is fine); once it is all
+// sent, the reply must come within `replyMs`. Either way the transport is
+// aborted (which frees the connection) and the call rejects with a
+// `TimeoutError` carrying `uploadStallMs` or `uploadReplyMs` (wasm turns it
+// into the typed `timeout` error that names the limit). Progress only stores
+// a time: one timer runs per upload, re-armed lazily for the rest of the
+// limit when it fires after progress, so a fast upload's thousands of
+// progress events cost no timer churn. The caller's signal is linked as in
+// Deadline, and the timer and listener go when the call settles.
+
+/** A monotonic clock (ms) where there is one; every platform we run on has. */
+const clock = () => (globalThis.performance ? performance.now() : Date.now());
+
+class UploadWatch extends AbortController {
+  constructor(outer, stallMs, replyMs) {
+    super();
+    this.outer = outer;
+    this.stallMs = limited(stallMs) ? stallMs : 0;
+    this.replyMs = limited(replyMs) ? replyMs : 0;
+    /** Bytes taken so far (-1: none reported), and when they last grew. */
+    this.bytes = -1;
+    this.last = clock();
+    this.sending = true;
+    this.timer = 0;
+    /** The TimeoutError once a limit ran out. */
+    this.fired = null;
+    if (outer) {
+      if (outer.aborted) this.abort(outer.reason);
+      else outer.addEventListener('abort', this);
+    }
+    if (this.stallMs && !this.signal.aborted) this.arm(this.stallMs);
+  }
+
+  /** The caller's signal fired: stop the upload with its reason. */
+  handleEvent() {
+    this.stop();
+    this.abort(this.outer.reason);
+  }
+
+  /** The transport has taken `bytes` so far. */
+  progress(bytes) {
+    if (bytes > this.bytes) {
+      this.bytes = bytes;
+      this.last = clock();
+    }
+  }
+
+  /** The transport reports no progress: the stall limit cannot apply. */
+  blind() {
+    this.stallMs = 0;
+    this.stop();
+  }
+
+  /** The last byte is sent: from now on the reply's limit applies. */
+  sent() {
+    if (!this.sending || this.signal.aborted) return;
+    this.sending = false;
+    this.stop();
+    if (this.replyMs) this.arm(this.replyMs);
+  }
+
+  arm(ms) {
+    this.timer = setTimeout(uploadTick, ms, this);
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = 0;
+  }
+
+  tick() {
+    this.timer = 0;
+    if (this.sending) {
+      const idle = clock() - this.last;
+      // Progress came since the timer was set: wait for the rest.
+      if (idle < this.stallMs) return this.arm(Math.max(1, Math.ceil(this.stallMs - idle)));
+    }
+    const e = new Error(this.sending ? `no upload progress for ${this.stallMs} ms` : `no reply within ${this.replyMs} ms`);
+    e.name = 'TimeoutError';
+    if (this.sending) e.uploadStallMs = this.stallMs;
+    else e.uploadReplyMs = this.replyMs;
+    this.fired = e;
+    this.abort();
+  }
+
+  /** The call settled: clear the timer and the listener. */
+  done() {
+    this.stop();
+    if (this.outer) this.outer.removeEventListener('abort', this);
+  }
+
+  /** What a failed upload rejects with: the limit's error when one ran out first. */
+  error(e) {
+    this.done();
+    return this.fired || e;
+  }
+}
+
+function uploadTick(watch) {
+  watch.tick();
 }
 
 /** `fetch(url, init)`, with `signal` added when given. */

@@ -186,8 +186,12 @@ extern "C" {
         on_progress: &JsValue,
     ) -> Promise;
     /// POSTs `[[blob, filename], …]` as a multipart form with progress;
-    /// resolves to `{status, text}`.
+    /// resolves to `{status, text}`. Stopped when no bytes were taken for
+    /// `stall_ms` while sending, or no reply came `reply_ms` after the last
+    /// byte (0: no limit); it then rejects with a `TimeoutError` carrying
+    /// `uploadStallMs` or `uploadReplyMs`.
     #[wasm_bindgen(js_name = postForm)]
+    #[allow(clippy::too_many_arguments)]
     pub fn post_form(
         url: &str,
         headers: &Object,
@@ -195,6 +199,8 @@ extern "C" {
         total: f64,
         signal: &AbortSignal,
         on_progress: &JsValue,
+        stall_ms: f64,
+        reply_ms: f64,
     ) -> Promise;
 }
 

@@ -40,12 +40,31 @@ export interface Timing {
    * except a read (state, credits, export poll), which is sent once more
    * first. A POST is never re-sent, since it may have been processed.
    * Default 60000; `0` or `Infinity`: no limit. Not changed by `scale`.
-   * Not bound by it: file uploads and downloads (they may take long; end
-   * them with `signal`) and the agent stream once its headers came (it has
-   * `stallMs` and `turnCapMs`; the wait for its headers is bound). The
-   * size lookup after an export gives up silently (`sizeBytes: null`).
+   * A file upload is bound by it only once its last byte is sent (the wait
+   * for the server's reply; the sending has `uploadStallMs`). Not bound by
+   * it: downloads (they may take long; end them with `signal`) and the agent
+   * stream once its headers came (it has `stallMs` and `turnCapMs`; the wait
+   * for its headers is bound). The size lookup after an export gives up
+   * silently (`sizeBytes: null`).
    */
   requestTimeoutMs?: number;
+  /**
+   * The stall limit of a file upload (`session.upload` of a File, Blob or
+   * bytes; `uploadFile` in Node): while the file is being sent, if the
+   * connection takes no bytes for this long, the upload is stopped (its
+   * connection freed) and the call rejects with a `TimeoutError`
+   * (`kind: "timeout"`, recovery `check_connection`). A slow upload that
+   * keeps moving is never cut off. Once the last byte is sent, the wait for
+   * the server's reply is bound by `requestTimeoutMs` (also a
+   * `TimeoutError`). An upload is never re-sent automatically: the server
+   * may have stored it. Your `signal` still gives `aborted`.
+   * Where the platform reports no upload progress (browser-extension
+   * service workers, which have no XMLHttpRequest) it cannot apply: there
+   * only reading the reply, once its headers came, is bound (by
+   * `requestTimeoutMs`); end such uploads with `signal`.
+   * Default 60000; `0` or `Infinity`: no limit. Not changed by `scale`.
+   */
+  uploadStallMs?: number;
 }
 
 export interface NemoClientOptions {

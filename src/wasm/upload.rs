@@ -141,6 +141,13 @@ async fn upload_files(
         .iter()
         .map(|(blob, name)| Array::of2(blob, &JsValue::from_str(name)))
         .collect();
+    // Sending is bound by progress, the reply by the request limit; a
+    // timeout is never retried below (the server may have the file).
+    let timing = &client.config().timing;
+    let (stall_ms, reply_ms) = (
+        timing.upload_stall_ms as f64,
+        timing.request_timeout_ms as f64,
+    );
     let mut reauthed = false;
     let mut rate_limited = false;
     loop {
@@ -154,6 +161,8 @@ async fn upload_files(
             total,
             signal,
             on_progress,
+            stall_ms,
+            reply_ms,
         ))
         .await?;
         let status = get(&r, "status").as_f64().unwrap_or(0.0) as u16;
