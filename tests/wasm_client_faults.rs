@@ -596,3 +596,271 @@ async fn a_limit_of_zero_or_infinity_means_none() {
         assert_eq!(n(&c, "available"), 100.0, "limit {limit}");
     }
 }
+
+// ---- The upload limits (timing.uploadStallMs, then requestTimeoutMs) ----------
+
+type Progress = std::rc::Rc<std::cell::RefCell<Vec<(f64, f64)>>>;
+
+/// An `onProgress` callback that records every `(sent, total)` it gets.
+fn progress_recorder() -> (Progress, JsValue) {
+    let seen = Progress::default();
+    let log = seen.clone();
+    let f = wasm_bindgen::closure::Closure::<dyn Fn(f64, f64)>::new(move |a, b| {
+        log.borrow_mut().push((a, b))
+    });
+    (seen, f.into_js_value())
+}
+
+/// A `mib` MiB video as far as the client can tell (it starts with an MP4
+/// `ftyp` box): a Blob of `mib` references to one 1 MiB part, so nothing is
+/// allocated per MiB, yet every byte goes over the wire.
+fn big_mp4(mib: u32) -> JsValue {
+    use js_sys::{Array, Uint8Array};
+    let part = Uint8Array::new_with_length(1 << 20);
+    part.subarray(0, 24)
+        .copy_from(b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2");
+    let part = web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&part)).unwrap();
+    let parts: Array = (0..mib).map(|_| JsValue::from(part.clone())).collect();
+    web_sys::Blob::new_with_blob_sequence(&parts)
+        .unwrap()
+        .into()
+}
+
+/// A connected client whose uploads get `stall_ms` without progress while
+/// sending and `reply_ms` for the reply.
+async fn upload_client(stall_ms: f64, reply_ms: f64) -> JsValue {
+    let t = timing();
+    js_sys::Reflect::set(&t, &js("uploadStallMs"), &num(stall_ms)).unwrap();
+    js_sys::Reflect::set(&t, &js("requestTimeoutMs"), &num(reply_ms)).unwrap();
+    let client = new_client_with(&client_options(&random_id(), &[("timing", t)]));
+    ok(call(&client, "connect", &[JsValue::UNDEFINED]), "connect").await;
+    client
+}
+
+/// Well over what the socket buffers between the client and the emulator
+/// hold, so a server that stops reading stops the upload midway.
+const BIG_MIB: u32 = 64;
+
+#[wasm_bindgen_test]
+async fn an_upload_that_stops_moving_is_stopped_after_the_stall_limit() {
+    setup(100).await;
+    let client = upload_client(300.0, 2_000.0).await;
+    let session = create_session(&client, JsValue::UNDEFINED).await;
+    let counted = counted_signal();
+    let signal = get(&counted, "signal");
+    let st = stats().await;
+    let (stalls, uploads) = (fired(&st, "stall"), global_stat(&st, "uploads"));
+    // The emulator takes the request and reads none of its body for 4 s:
+    // the socket buffers fill, then not a byte moves.
+    const HOLD_MS: f64 = 4_000.0;
+    fault(r#"{"endpoint":"upload","kind":"stall","ms":4000}"#).await;
+    let (progress, on_progress) = progress_recorder();
+    let total = f64::from(BIG_MIB) * 1024.0 * 1024.0;
+    let t0 = now();
+    let e = err(
+        call(
+            &session,
+            "upload",
+            &[
+                big_mp4(BIG_MIB),
+                obj(&[
+                    ("filename", js("long_take.mp4")),
+                    ("onProgress", on_progress),
+                    ("signal", signal.clone()),
+                ]),
+            ],
+        ),
+        "a stalled upload",
+    )
+    .await;
+    let took = now() - t0;
+    assert_kind(&e, "timeout");
+    assert_eq!(s(&e, "name"), "TimeoutError");
+    let msg = s(&e, "message");
+    assert!(
+        msg.contains("made no progress for 300 ms"),
+        "the message names the limit: {msg}"
+    );
+    assert!(msg.contains("Check your connection"), "{msg}");
+    assert_eq!(s(&get(&e, "recovery"), "action"), "check_connection");
+    assert!(
+        took < HOLD_MS,
+        "stopped by the stall limit, before the server read on: {took} ms"
+    );
+    let last = *progress.borrow().last().expect("progress was reported");
+    assert!(
+        last.0 < total && last.1 == total,
+        "the progress stopped partway: {last:?} of {total}"
+    );
+    assert_eq!(
+        fired(&stats().await, "stall") - stalls,
+        1.0,
+        "an upload is never sent again by itself"
+    );
+    // When the emulator reads on, the body ends early: the request was
+    // really stopped (not left sending in the background), nothing stored.
+    sleep(HOLD_MS + 500.0 - (now() - t0)).await;
+    let st = stats().await;
+    assert_eq!(
+        global_stat(&st, "uploads"),
+        uploads,
+        "the stopped upload never completed"
+    );
+
+    // The next upload on the same client works, its progress ends at the
+    // file size, and nothing was left on the caller's signal.
+    let (progress, on_progress) = progress_recorder();
+    let files = ok(
+        call(
+            &session,
+            "upload",
+            &[
+                png_js(77),
+                obj(&[
+                    ("filename", js("after_the_stall.png")),
+                    ("onProgress", on_progress),
+                    ("signal", signal),
+                ]),
+            ],
+        ),
+        "an upload after the stall",
+    )
+    .await;
+    assert_eq!(js_sys::Array::from(&files).length(), 1);
+    let size = png(96, 64, 77).len() as f64;
+    assert_eq!(progress.borrow().last().copied(), Some((size, size)));
+    assert_no_listener_left(&counted, "after a stalled upload");
+}
+
+#[wasm_bindgen_test]
+async fn an_upload_sent_whole_whose_reply_never_comes_times_out_once() {
+    setup(100).await;
+    let client = upload_client(300.0, 800.0).await;
+    let session = create_session(&client, JsValue::UNDEFINED).await;
+    let stalls = fired(&stats().await, "stall");
+    // A small file fits in the socket buffers: all of it is sent, then
+    // the emulator holds the request for 4 s before it answers.
+    fault(r#"{"endpoint":"upload","kind":"stall","ms":4000}"#).await;
+    let (progress, on_progress) = progress_recorder();
+    let t0 = now();
+    let e = err(
+        call(
+            &session,
+            "upload",
+            &[
+                png_js(78),
+                obj(&[
+                    ("filename", js("no_reply.png")),
+                    ("onProgress", on_progress),
+                ]),
+            ],
+        ),
+        "an upload without a reply",
+    )
+    .await;
+    let took = now() - t0;
+    assert_kind(&e, "timeout");
+    let msg = s(&e, "message");
+    assert!(
+        msg.contains("did not answer the upload within 800 ms"),
+        "the message names the reply limit: {msg}"
+    );
+    assert_eq!(s(&get(&e, "recovery"), "action"), "retry");
+    assert!(
+        took < 4_000.0,
+        "gave up before the server answered: {took} ms"
+    );
+    let size = png(96, 64, 78).len() as f64;
+    assert_eq!(
+        progress.borrow().last().copied(),
+        Some((size, size)),
+        "the whole file was sent"
+    );
+    assert_eq!(
+        fired(&stats().await, "stall") - stalls,
+        1.0,
+        "an upload that may have arrived is never sent again"
+    );
+    assert_eq!(pending_faults().await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_callers_abort_still_wins_over_the_upload_limits() {
+    setup(100).await;
+    let client = upload_client(20_000.0, 20_000.0).await;
+    let session = create_session(&client, JsValue::UNDEFINED).await;
+    let counted = counted_signal();
+    fault(r#"{"endpoint":"upload","kind":"stall","ms":2000}"#).await;
+    let p = call(
+        &session,
+        "upload",
+        &[
+            big_mp4(BIG_MIB),
+            obj(&[
+                ("filename", js("cancelled.mp4")),
+                ("signal", get(&counted, "signal")),
+            ]),
+        ],
+    );
+    sleep(300.0).await;
+    call(&get(&counted, "controller"), "abort", &[]);
+    let e = err(p, "an aborted upload").await;
+    assert_kind(&e, "aborted");
+    assert_no_listener_left(&counted, "after an aborted upload");
+}
+
+#[wasm_bindgen_test]
+async fn an_upload_stall_limit_of_zero_or_infinity_means_none() {
+    setup(100).await;
+    for limit in [0.0, f64::INFINITY] {
+        let client = upload_client(limit, 20_000.0).await;
+        let session = create_session(&client, JsValue::UNDEFINED).await;
+        // Half a second without a byte moving, then the emulator reads on.
+        fault(r#"{"endpoint":"upload","kind":"stall","ms":500}"#).await;
+        let files = ok(
+            call(
+                &session,
+                "upload",
+                &[big_mp4(16), obj(&[("filename", js("patient.mp4"))])],
+            ),
+            "an upload that waits out a stall",
+        )
+        .await;
+        assert_eq!(js_sys::Array::from(&files).length(), 1, "limit {limit}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_healthy_upload_is_not_cut_off_and_reports_its_progress() {
+    setup(100).await;
+    let client = upload_client(1_000.0, 10_000.0).await;
+    let session = create_session(&client, JsValue::UNDEFINED).await;
+    let (progress, on_progress) = progress_recorder();
+    let total = 16.0 * 1024.0 * 1024.0;
+    let files = ok(
+        call(
+            &session,
+            "upload",
+            &[
+                big_mp4(16),
+                obj(&[("filename", js("healthy.mp4")), ("onProgress", on_progress)]),
+            ],
+        ),
+        "a 16 MiB upload",
+    )
+    .await;
+    assert_eq!(js_sys::Array::from(&files).length(), 1);
+    let seen = progress.borrow();
+    assert_eq!(seen.first().copied(), Some((0.0, total)), "starts at 0");
+    assert_eq!(
+        seen.last().copied(),
+        Some((total, total)),
+        "ends at the size"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].0 <= w[1].0),
+        "never goes back: {seen:?}"
+    );
+    // (How many reports fall in between depends on the platform: a page's
+    // XMLHttpRequest reports every 50 ms, and loopback may be quicker.)
+}

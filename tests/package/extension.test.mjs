@@ -1,7 +1,8 @@
 // (4) A minimal MV3 extension whose service worker statically imports the
 // package and instantiates the wasm with initSync (no import(), no top-level
 // await), loaded into Chromium with --load-extension: it gets credits from the
-// emulator (host_permissions cover loopback).
+// emulator (host_permissions cover loopback), and uploads a file through the
+// plain-fetch transport (no XMLHttpRequest there).
 import assert from 'node:assert/strict';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,6 +57,30 @@ self.nemoCredits = async (baseUrl) => {
     return { error: (e instanceof NemoError ? e.kind + ': ' : '') + e.message };
   }
 };
+
+// A service worker has no XMLHttpRequest, so uploads go through a plain fetch
+// without progress events: the stall limit cannot tell a stall from a slow
+// link there and must not cut the upload off.
+self.nemoUpload = async (baseUrl) => {
+  await ready;
+  try {
+    const client = new NemoClient({ baseUrl, timing: { uploadStallMs: 300, requestTimeoutMs: 800 } });
+    const session = await client.createSession();
+    // The emulator holds the upload 1.5 s before reading it: past both limits.
+    await fetch(baseUrl + '/__emulator/faults', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ endpoint: 'upload', kind: 'stall', ms: 1500 }),
+    });
+    const png = new Uint8Array(4096);
+    png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const seen = [];
+    const files = await session.upload(png, { filename: 'held.png', onProgress: (sent, total) => seen.push([sent, total]) });
+    return { files: files.map((f) => f.filename), seen };
+  } catch (e) {
+    return { error: (e instanceof NemoError ? e.kind + ': ' : '') + e.message };
+  }
+};
 `,
   );
   const chromium = await playwright();
@@ -70,4 +95,12 @@ self.nemoCredits = async (baseUrl) => {
   assert.equal(r.error, undefined, r.error);
   assert.equal(r.credits.available, 1000);
   assert.equal(r.stored, r.clientId, 'the client id is kept in chrome.storage.local');
+
+  const up = await worker.evaluate((url) => self.nemoUpload(url), emu.url);
+  assert.equal(up.error, undefined, up.error);
+  assert.deepEqual(up.files, ['held.png'], 'a held upload is not cut off where progress cannot be seen');
+  assert.deepEqual(up.seen, [
+    [0, 4096],
+    [4096, 4096],
+  ]);
 });

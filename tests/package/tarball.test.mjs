@@ -20,14 +20,16 @@ before(async () => {
 });
 after(() => emu.stop());
 
-function node(script, env = {}) {
+function node(script, env = {}, timeout = undefined) {
   const file = join(project, `t${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, script);
   const r = spawnSync(process.execPath, [file], {
     cwd: project,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, HOME: home, ...env },
+    timeout,
   });
+  if (r.error && r.error.code === 'ETIMEDOUT') throw new Error(`node did not exit within ${timeout} ms:\n${r.stderr}\n${r.stdout}`);
   if (r.status !== 0) throw new Error(`node failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -183,4 +185,66 @@ test('uploadFile in Node: several files, plain Blobs, progress in order, abort m
   assert.ok(r.changed, 'the changed file was refused');
   assert.equal(r.changed.kind, 'invalid_input', r.changed.message);
   assert.match(r.changed.message, /could not be read .*choose it again/);
+});
+
+test('uploadFile in Node: a stalled upload stops after uploadStallMs, a sent one without a reply after requestTimeoutMs', () => {
+  const dir = tempDir('nemo-stall-');
+  const photo = makePhoto(join(dir, 'photo.png'));
+  const big = join(dir, 'long_take.mp4');
+  // Far more than the socket buffers hold: the send stops midway.
+  makeMp4(big, 64 * 1024 * 1024);
+  // The emulator holds each faulted upload forever without reading it: if a
+  // stopped upload kept its socket, this process could not exit (the spawn
+  // has a time limit, well past anything the script waits for).
+  const r = node(
+    `
+    import { getEventListeners } from 'node:events';
+    import { NemoClient, uploadFile } from 'nemo-video';
+    const emu = ${JSON.stringify(emu.url)};
+    const admin = (path, body) =>
+      fetch(emu + path, body ? { method: 'POST', headers: { 'content-type': 'application/json' }, body } : {}).then((r) => r.json());
+    const client = new NemoClient({ baseUrl: emu, timing: { uploadStallMs: 300, requestTimeoutMs: 800 } });
+    const session = await client.createSession();
+    const stalls = async () => (await admin('/__emulator/stats')).global.faults_fired.stall ?? 0;
+    const before = await stalls();
+    const attempt = async (path) => {
+      const ac = new AbortController();
+      const seen = [];
+      const t = Date.now();
+      try {
+        await uploadFile(session, path, { signal: ac.signal, onProgress: (sent, total) => seen.push([sent, total]) });
+        return { ok: true };
+      } catch (e) {
+        return {
+          name: e.name, kind: e.kind, message: e.message, action: e.recovery && e.recovery.action,
+          ms: Date.now() - t, last: seen[seen.length - 1], listeners: getEventListeners(ac.signal, 'abort').length,
+        };
+      }
+    };
+    await admin('/__emulator/faults', JSON.stringify({ endpoint: 'upload', kind: 'stall' }));
+    const stalled = await attempt(${JSON.stringify(big)});
+    await admin('/__emulator/faults', JSON.stringify({ endpoint: 'upload', kind: 'stall' }));
+    const unanswered = await attempt(${JSON.stringify(photo)});
+    const fired = (await stalls()) - before;
+    const after = await uploadFile(session, ${JSON.stringify(photo)});
+    console.log(JSON.stringify({ stalled, unanswered, fired, after: after.map((f) => f.fileType) }));
+  `,
+    {},
+    60_000,
+  );
+  const { stalled, unanswered } = r;
+  assert.equal(stalled.name, 'TimeoutError', JSON.stringify(stalled));
+  assert.equal(stalled.kind, 'timeout');
+  assert.match(stalled.message, /made no progress for 300 ms.*Check your connection/);
+  assert.equal(stalled.action, 'check_connection');
+  assert.ok(stalled.last[0] < stalled.last[1], `the progress stopped partway: ${stalled.last}`);
+  assert.ok(stalled.ms < 30_000, `the stalled upload settled after ${stalled.ms} ms`);
+  assert.equal(stalled.listeners, 0, 'nothing left on the signal');
+  assert.equal(unanswered.kind, 'timeout', JSON.stringify(unanswered));
+  assert.match(unanswered.message, /did not answer the upload within 800 ms/);
+  assert.equal(unanswered.action, 'retry');
+  assert.equal(unanswered.last[0], unanswered.last[1], 'the whole file was sent');
+  assert.equal(unanswered.listeners, 0, 'nothing left on the signal');
+  assert.equal(r.fired, 2, 'each upload was sent once, never again');
+  assert.deepEqual(r.after, ['image'], 'the next upload works');
 });
