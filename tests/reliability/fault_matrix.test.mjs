@@ -67,8 +67,9 @@ function expected(kind, op) {
       return RECOVERED;
     case 'stall_forever':
       // A stalled stream is detected by the client's own stall limit; plain
-      // requests by their 60 s time limit (timing.requestTimeoutMs), and the
-      // caller's signal (1.5 s here) ends them first.
+      // requests by their 60 s time limit (timing.requestTimeoutMs; uploads
+      // by 60 s without progress, timing.uploadStallMs), and the caller's
+      // signal (1.5 s here) ends them first.
       return stream ? 'stream_stalled' : 'aborted';
     case 'expire_token':
       // One shared re-authentication and one retry, on every authenticated

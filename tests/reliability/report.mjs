@@ -50,7 +50,8 @@ if (!fm) {
   w('fault; otherwise the cell names the `kind` of the typed `NemoError` the call ended with (each');
   w('with a plain-language message and a `recovery` action). `n/a`: the emulator cannot inject that');
   w('kind there. `stall (forever)` never answers: the chat stream has the client\'s own stall limit;');
-  w('other calls have a 60 s time limit (`timing.requestTimeoutMs`, or none for uploads and downloads)');
+  w('other calls have a 60 s time limit (`timing.requestTimeoutMs`; an upload: 60 s without progress,');
+  w('`timing.uploadStallMs`; none for downloads)');
   w('and here end first when the caller\'s `AbortSignal` fires (1.5 s).');
   w();
   w('Every cell also asserts: the fault fired; zero lost text (a recovered turn\'s text equals the');
