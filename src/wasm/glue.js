@@ -229,8 +229,9 @@ async function sendForm(url, headers, files, total, watch, progress) {
   const isNode = typeof process !== 'undefined' && process.versions && process.versions.node;
   if (isNode && typeof TransformStream === 'function') {
     // Response serialises FormData to a multipart stream lazily: Blob parts
-    // (including fs.openAsBlob files) are read as the body is pulled, and
-    // fetch pulls only as fast as the socket takes them.
+    // (including fs.openAsBlob files) are read as the body is pulled. fetch
+    // pulls as it sends, so the count stops when the connection does (what
+    // the stall limit watches; tests/wasm_client_faults.rs shows it).
     const encoded = new Response(form);
     const contentType = encoded.headers.get('content-type');
     let count = 0;
