@@ -348,11 +348,14 @@ async fn run(
 
 /// Whether a turn generates a clip (then its outcome has two stages): its
 /// message asks for one, or a generation tool ran before the drop.
-fn generates(text: &str, asm: &TurnAssembler) -> bool {
+fn generates(message: &str, asm: &TurnAssembler) -> bool {
     matches!(
-        intent::route(text, false),
+        intent::route(message, false),
         Intent::Chat(ChatIntent::Generate)
-    ) || asm.tool_calls().iter().any(|t| t.contains("generat"))
+    ) || asm
+        .tool_calls()
+        .iter()
+        .any(|t| crate::core::text::contains(t, "generat"))
 }
 
 /// Decides what happens after a drop: reconnect with `Last-Event-ID`
