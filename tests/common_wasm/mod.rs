@@ -287,10 +287,13 @@ pub async fn setup(credits: i64) {
 
 /// Protocol durations for tests: everything 1000× faster, but a generation
 /// (a few hundred ms on the emulator at speed 200) must not look stalled,
-/// and a real ffmpeg render needs more than 10 × 30 ms of polling.
+/// its second stage (up to 100 ms after the clip at speed 200, more on a
+/// loaded machine) must not be taken for a skipped one, and a real ffmpeg
+/// render needs more than 10 × 30 ms of polling.
 pub fn timing() -> JsValue {
     obj(&[
         ("scale", num(0.001)),
+        ("stageTwoWaitMs", num(5_000.0)),
         ("stallMs", num(30_000.0)),
         ("turnCapMs", num(120_000.0)),
         ("stillWorkingMs", num(30_000.0)),
