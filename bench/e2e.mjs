@@ -8,7 +8,8 @@
 //   wall clock when its callback sees the event. Ours: `session.send` with
 //   `onEvent` (text-delta events; their stamps are read back from a replay of
 //   the same turn, matched in order). Peer: raw fetch + eventsource-parser +
-//   JSON.parse on a live turn of the same prompt.
+//   JSON.parse on a live turn of the same prompt. One discarded turn of
+//   each, then the turns alternate which contender goes first.
 // - Throughput: a live turn is paced by the emulator's scripted pauses, so
 //   events/s is measured on the resume path, which replays a recorded turn
 //   at full speed: ours `NemoClient.resume(handle).resumeTurn()`, peer a raw
@@ -74,16 +75,30 @@ try {
     const oursLat = [];
     const peerLat = [];
     let deltasPerTurn = 0;
-    for (let t = 0; t < TURNS; t++) {
+    const oursTurn = async (into) => {
       const seen = [];
       const turn = session.send(PROMPT, { onEvent: (ev) => ev.type === 'text-delta' && seen.push(epochMs()) });
       await turn.result;
       const stamps = [];
       await rawTurn(PROMPT, `${await lastTurnId()}:0`, (o) => isDelta(o) && stamps.push(o.timestamp * 1000));
       if (stamps.length !== seen.length) throw new Error(`matched ${seen.length} callbacks to ${stamps.length} stamps`);
-      seen.forEach((at, i) => oursLat.push(at - stamps[i]));
+      seen.forEach((at, i) => into.push(at - stamps[i]));
       deltasPerTurn = seen.length;
-      await rawTurn(PROMPT, null, (o, at) => isDelta(o) && peerLat.push(at - o.timestamp * 1000));
+    };
+    const peerTurn = (into) => rawTurn(PROMPT, null, (o, at) => isDelta(o) && into.push(at - o.timestamp * 1000));
+    // One discarded turn of each first (JIT tiers of both paths, undici's
+    // stream code), then the turns, alternating which goes first: the
+    // first turns otherwise charge one contender's warm-up to the tail.
+    await oursTurn([]);
+    await peerTurn([]);
+    for (let t = 0; t < TURNS; t++) {
+      if (t % 2 === 0) {
+        await oursTurn(oursLat);
+        await peerTurn(peerLat);
+      } else {
+        await peerTurn(peerLat);
+        await oursTurn(oursLat);
+      }
     }
     const lat = (xs) => ({ median: quantile(xs, 0.5), p99: quantile(xs, 0.99), max: Math.max(...xs), n: xs.length });
 
