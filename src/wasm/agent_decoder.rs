@@ -57,48 +57,14 @@ export interface AgentEventLite {
 }
 "#;
 
-// KINDS is indexed by the row kinds of `core::event_batch::kind` (TEXT = 0 …
-// INVALID = 7); bit 3 of a row's flags is PARTIAL, bit 4 WIDE (the string is
-// in `wide`, UTF-16 in wasm memory, which is little-endian like "utf-16le";
-// else in `ascii`, which UTF-8 decoding takes at memory speed).
-#[wasm_bindgen(inline_js = r#"
-const KINDS = ["text", "thought", "tool_call", "tool_result", "state_delta", "heartbeat", "error", "invalid"];
-const UTF8 = new TextDecoder();
-const UTF16 = new TextDecoder("utf-16le");
-export function nemo_agent_build(asciiBytes, wideUnits, table) {
-  const n = table.length >> 1;
-  const out = new Array(n);
-  const text = asciiBytes.length === 0 ? "" : UTF8.decode(asciiBytes);
-  const wide = wideUnits.length === 0 ? "" : UTF16.decode(wideUnits);
-  let at = 0;
-  let atWide = 0;
-  for (let i = 0, row = 0; i < n; i++, row += 2) {
-    const flags = table[row];
-    const len = table[row + 1];
-    const k = flags & 7;
-    let s;
-    if (len !== 0) {
-      if ((flags & 16) === 0) {
-        s = text.slice(at, at + len);
-        at += len;
-      } else {
-        s = wide.slice(atWide, atWide + len);
-        atWide += len;
-      }
-    }
-    out[i] = {
-      kind: KINDS[k],
-      text: k < 2 ? (s === undefined ? "" : s) : undefined,
-      partial: (flags & 8) !== 0,
-      name: k === 2 || k === 3 ? (s === undefined ? "" : s) : undefined,
-      error: k >= 6 ? (s === undefined ? "" : s) : undefined,
-    };
-  }
-  return out;
-}
-"#)]
+// `buildAgentEvents` in glue.js reads the rows of `core::event_batch`: kind
+// in bits 0–2 (TEXT = 0 … INVALID = 7), bit 3 PARTIAL, bit 4 WIDE (the
+// string is in `wide`, UTF-16 in wasm memory, which is little-endian like
+// "utf-16le"; else in `ascii`, which UTF-8 decoding takes at memory speed).
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     /// Turns the packed texts and table of one `push` into `AgentEventLite[]`.
+    #[wasm_bindgen(js_name = buildAgentEvents)]
     fn nemo_agent_build(ascii: &[u8], wide: &[u16], table: &[u32]) -> Array;
 }
 

@@ -670,3 +670,87 @@ export async function downloadBlob(url, headers, signal, onProgress) {
   }
   return { status: res.status, blob: new Blob(parts, { type }) };
 }
+
+// ---- Building decoder output (one call per pushed chunk) ------------------
+//
+// The wasm decoders hand back one packed string (or two byte buffers) plus a
+// table of numbers per event; these turn them into JS objects in one pass, so
+// a chunk costs one boundary crossing, not one per field. They live here, not
+// in inline snippets next to their Rust, because every extra ES module costs
+// an import about 0.5 ms at a cold start.
+
+/**
+ * `SseEvent[]` from the packed text and the 5-number rows of
+ * `SseDecoder.push` (flags, type length, data length, id length, retry;
+ * flags: 1 has a type, 2 has an id, 4 has a retry).
+ */
+export function buildSseEvents(text, table) {
+  const out = [];
+  let at = 0;
+  for (let row = 0; row < table.length; row += 5) {
+    const flags = table[row];
+    let type = 'message';
+    if (flags & 1) {
+      const end = at + table[row + 1];
+      type = text.slice(at, end);
+      at = end;
+    }
+    const end = at + table[row + 2];
+    const event = { type, data: text.slice(at, end) };
+    at = end;
+    if (flags & 2) {
+      const idEnd = at + table[row + 3];
+      event.id = text.slice(at, idEnd);
+      at = idEnd;
+    }
+    if (flags & 4) event.retry = table[row + 4];
+    out.push(event);
+  }
+  return out;
+}
+
+/** Indexed by the row kinds of `core::event_batch::kind` (TEXT = 0 … INVALID = 7). */
+const AGENT_KINDS = ['text', 'thought', 'tool_call', 'tool_result', 'state_delta', 'heartbeat', 'error', 'invalid'];
+/** Made on first use: a UTF-16 decoder is not free to construct at import. */
+let utf8Decoder = null;
+let utf16Decoder = null;
+
+/**
+ * `AgentEventLite[]` from one `AgentDecoder.push`: its ASCII strings as
+ * bytes, its other strings as UTF-16 code units (wasm memory is
+ * little-endian, like "utf-16le"), and 2 numbers per event (flags, length).
+ * Flags: bits 0–2 the kind, bit 3 partial, bit 4 the string is in `wide`.
+ */
+export function buildAgentEvents(asciiBytes, wideUnits, table) {
+  const n = table.length >> 1;
+  const out = new Array(n);
+  let text = '';
+  if (asciiBytes.length !== 0) text = (utf8Decoder ||= new TextDecoder()).decode(asciiBytes);
+  let wide = '';
+  if (wideUnits.length !== 0) wide = (utf16Decoder ||= new TextDecoder('utf-16le')).decode(wideUnits);
+  let at = 0;
+  let atWide = 0;
+  for (let i = 0, row = 0; i < n; i++, row += 2) {
+    const flags = table[row];
+    const len = table[row + 1];
+    const k = flags & 7;
+    let s;
+    if (len !== 0) {
+      if ((flags & 16) === 0) {
+        s = text.slice(at, at + len);
+        at += len;
+      } else {
+        s = wide.slice(atWide, atWide + len);
+        atWide += len;
+      }
+    }
+    out[i] = {
+      kind: AGENT_KINDS[k],
+      text: k < 2 ? (s === undefined ? '' : s) : undefined,
+      partial: (flags & 8) !== 0,
+      name: k === 2 || k === 3 ? (s === undefined ? '' : s) : undefined,
+      error: k >= 6 ? (s === undefined ? '' : s) : undefined,
+    };
+  }
+  return out;
+}

@@ -61,7 +61,7 @@ export interface SseDecoderOptions {
 }
 "#;
 
-// The flags of one event's row in the table handed to `nemo_sse_build`.
+// The flags of one event's row in the table handed to `buildSseEvents` (glue.js).
 /// The event has a type other than "message"; its text comes first.
 const HAS_TYPE: u32 = 1;
 /// The event carries an `id`; its text comes after the data.
@@ -72,34 +72,11 @@ const HAS_RETRY: u32 = 4;
 /// retry. Lengths are in UTF-16 code units, the unit of `String#slice`.
 const ROW: usize = 5;
 
-#[wasm_bindgen(inline_js = r#"
-export function nemo_sse_build(text, table) {
-  const out = [];
-  let at = 0;
-  for (let row = 0; row < table.length; row += 5) {
-    const flags = table[row];
-    let type = "message";
-    if (flags & 1) {
-      const end = at + table[row + 1];
-      type = text.slice(at, end);
-      at = end;
-    }
-    const end = at + table[row + 2];
-    const event = { type, data: text.slice(at, end) };
-    at = end;
-    if (flags & 2) {
-      const idEnd = at + table[row + 3];
-      event.id = text.slice(at, idEnd);
-      at = idEnd;
-    }
-    if (flags & 4) event.retry = table[row + 4];
-    out.push(event);
-  }
-  return out;
-}
-"#)]
+// `buildSseEvents` in glue.js reads these rows.
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     /// Turns the packed text and table of one `push` into `SseEvent[]`.
+    #[wasm_bindgen(js_name = buildSseEvents)]
     fn nemo_sse_build(text: &str, table: &[u32]) -> Array;
 }
 
