@@ -266,6 +266,31 @@ async function sendForm(url, headers, files, total, watch, progress) {
   return { status: res.status, text };
 }
 
+/**
+ * An AbortController that also aborts, with the same reason, when `outer`
+ * (the caller's signal, if any) does. `unlink()` removes the listener, so a
+ * long-lived caller signal does not collect one per call.
+ */
+class LinkedController extends AbortController {
+  constructor(outer) {
+    super();
+    this.outer = outer;
+    if (outer) {
+      if (outer.aborted) this.abort(outer.reason);
+      else outer.addEventListener('abort', this);
+    }
+  }
+
+  /** The caller's signal fired. */
+  handleEvent() {
+    this.abort(this.outer.reason);
+  }
+
+  unlink() {
+    if (this.outer) this.outer.removeEventListener('abort', this);
+  }
+}
+
 // ---- The upload limits (timing.uploadStallMs, then requestTimeoutMs) -----
 //
 // While the body is being sent, the upload fails when the transport took no
@@ -276,16 +301,15 @@ async function sendForm(url, headers, files, total, watch, progress) {
 // into the typed `timeout` error that names the limit). Progress only stores
 // a time: one timer runs per upload, re-armed lazily for the rest of the
 // limit when it fires after progress, so a fast upload's thousands of
-// progress events cost no timer churn. The caller's signal is linked as in
-// Deadline, and the timer and listener go when the call settles.
+// progress events cost no timer churn. The caller's signal is linked by
+// LinkedController; the timer and listener go when the call settles.
 
 /** A monotonic clock (ms) where there is one; every platform we run on has. */
 const clock = () => (globalThis.performance ? performance.now() : Date.now());
 
-class UploadWatch extends AbortController {
+class UploadWatch extends LinkedController {
   constructor(outer, stallMs, replyMs) {
-    super();
-    this.outer = outer;
+    super(outer);
     this.stallMs = limited(stallMs) ? stallMs : 0;
     this.replyMs = limited(replyMs) ? replyMs : 0;
     /** Bytes taken so far (-1: none reported), and when they last grew. */
@@ -295,17 +319,13 @@ class UploadWatch extends AbortController {
     this.timer = 0;
     /** The TimeoutError once a limit ran out. */
     this.fired = null;
-    if (outer) {
-      if (outer.aborted) this.abort(outer.reason);
-      else outer.addEventListener('abort', this);
-    }
     if (this.stallMs && !this.signal.aborted) this.arm(this.stallMs);
   }
 
-  /** The caller's signal fired: stop the upload with its reason. */
+  /** The caller's signal fired: stop the timer, then the upload with its reason. */
   handleEvent() {
     this.stop();
-    this.abort(this.outer.reason);
+    super.handleEvent();
   }
 
   /** The transport has taken `bytes` so far. */
@@ -357,7 +377,7 @@ class UploadWatch extends AbortController {
   /** The call settled: clear the timer and the listener. */
   done() {
     this.stop();
-    if (this.outer) this.outer.removeEventListener('abort', this);
+    this.unlink();
   }
 
   /** What a failed upload rejects with: the limit's error when one ran out first. */
@@ -382,7 +402,7 @@ export function fetchWith(url, init, signal) {
 // fetch is aborted, which frees the connection, and the call fails with a
 // `TimeoutError` carrying `requestTimeoutMs` (wasm turns it into the typed
 // `timeout` error that names the limit). The caller's signal is linked by
-// hand (Node 18 has no `AbortSignal.any`) and keeps its meaning: it aborts
+// LinkedController (Node 18 has no `AbortSignal.any`) and keeps its meaning: it aborts
 // the fetch with its own reason, so it still gives `aborted`. The timer and
 // the listener are removed as soon as the call settles, so a long-lived
 // signal collects nothing.
@@ -400,27 +420,17 @@ function limited(ms) {
  * caller's `outer` signal does. One object per call (it is the controller,
  * and the abort listener through `handleEvent`) plus one timer.
  */
-class Deadline extends AbortController {
+class Deadline extends LinkedController {
   constructor(outer, ms) {
-    super();
-    this.outer = outer;
+    super(outer);
     this.ms = ms;
     this.timer = setTimeout(expire, ms, this);
-    if (outer) {
-      if (outer.aborted) this.abort(outer.reason);
-      else outer.addEventListener('abort', this);
-    }
-  }
-
-  /** The caller's signal fired: stop the exchange with its reason. */
-  handleEvent() {
-    this.abort(this.outer.reason);
   }
 
   /** The call settled: clear the timer and the listener. */
   done() {
     clearTimeout(this.timer);
-    if (this.outer) this.outer.removeEventListener('abort', this);
+    this.unlink();
   }
 
   /** What a failed call rejects with: the limit's error when it fired (and the caller's signal did not). */
