@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CHROMEDRIVER ?= /usr/bin/chromedriver
 export CHROMEDRIVER
 
-.PHONY: setup demo test test-rust test-wasm test-js pkg emulator fuzz fmt clean bench bench-deps bench-smoke reliability soak
+.PHONY: setup demo test test-rust test-wasm test-js check-standalone pkg emulator fuzz fmt clean bench bench-deps bench-smoke reliability soak
 
 ## Installs whatever is missing (idempotent).
 setup:
@@ -28,8 +28,22 @@ demo: setup emulator pkg
 test: setup
 	@bash scripts/test-all.sh
 
-test-rust:
-	cargo test --workspace
+## One layer alone, for work on that layer (each is a part of `make test`):
+## native tests, lint, fuzz smoke and the repository checks;
+test-rust: setup
+	@bash scripts/test-all.sh rust
+
+## the wasm suites in Node and Chromium against an emulator;
+test-wasm: setup
+	@bash scripts/test-all.sh wasm
+
+## the npm package, the demo page end to end, reliability and the bench smoke.
+test-js: setup
+	@bash scripts/test-all.sh js
+
+## The rule "the repository stands alone" (also the first step of `make test`).
+check-standalone:
+	@bash scripts/check-standalone.sh
 
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)

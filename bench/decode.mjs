@@ -8,9 +8,9 @@
 // indexOf("\n\n") scan over TextDecoder output. The native Rust ceiling runs
 // in its own process (examples/bench_sse.rs), driven by run.mjs.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createParser } from 'eventsource-parser';
-import { DATA, PKG, SMOKE, arg, emit, now, stats } from './lib/common.mjs';
+import { DATA, PKG, ROOT, SMOKE, arg, emit, now, stats } from './lib/common.mjs';
 import { generate } from './lib/gen.mjs';
 
 const MB = Number(arg('mb', SMOKE ? 0.25 : 64));
@@ -185,7 +185,7 @@ for (const size of CHUNKS) {
 emit({
   section: 'decode',
   bytes: bytes.length,
-  file,
+  file: relative(ROOT, file), // repository-relative: no machine's path in BENCHMARKS.json
   reps: REPS,
   agentDecoder: Boolean(AgentDecoder),
   results,

@@ -7,7 +7,7 @@
 //   node bench/size.mjs [--smoke] [--named target/bench-named/named.wasm]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BENCH, PKG, ROOT, arg, emit } from './lib/common.mjs';
 
@@ -92,7 +92,7 @@ if (existsSync(named) && existsSync(twiggy)) {
     .slice(0, 15)
     .map((r) => ({ name: r.name.replace(/::h[0-9a-f]{16}$/, '').replace(/\[[0-9a-f]{16}\]/g, ''), bytes: r.shallow_size }));
   breakdown = {
-    file: named,
+    file: relative(ROOT, named), // repository-relative: no machine's path in BENCHMARKS.json
     totalWithoutNames: total,
     groups: [...groups].map(([group, bytes]) => ({ group, bytes })).sort((a, b) => b.bytes - a.bytes),
     top,

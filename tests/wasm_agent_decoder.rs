@@ -11,9 +11,9 @@ use nemo_video::wasm::agent_decoder::AgentDecoder;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const STREAMING: &[u8] = include_bytes!("../../shared/fixtures/adk/run_sse_streaming.sse");
+const STREAMING: &[u8] = include_bytes!("fixtures/adk/run_sse_streaming.sse");
 const ERROR_MIDSTREAM: &[u8] =
-    include_bytes!("../../shared/fixtures/adk/run_sse_error_midstream.sse");
+    include_bytes!("fixtures/adk/run_sse_error_midstream.sse");
 
 /// One event as `kind|text|partial|name|error`, `-` for `undefined`.
 fn row(ev: &JsValue) -> String {

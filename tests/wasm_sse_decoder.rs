@@ -11,7 +11,7 @@ use nemo_video::wasm::sse_decoder::{SseDecoder, SseDecoderOptions};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const STREAMING: &[u8] = include_bytes!("../../shared/fixtures/adk/run_sse_streaming.sse");
+const STREAMING: &[u8] = include_bytes!("fixtures/adk/run_sse_streaming.sse");
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).expect("readable property")

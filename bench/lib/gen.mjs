@@ -1,5 +1,5 @@
 // Generates the SSE decode benchmark input: a stream of ADK-shaped events
-// built from the captured shapes in /work/shared/fixtures/adk/ (the same
+// built from the captured shapes in tests/fixtures/adk/ (the same
 // keys, in the same order, with the same bookkeeping), with realistic text
 // lengths and about one text in five in Chinese. Deterministic (seeded).
 //

@@ -627,10 +627,10 @@ mod tests {
             .collect()
     }
 
-    const BASIC: &[u8] = include_bytes!("../../../shared/fixtures/adk/run_sse_basic.sse");
-    const STREAMING: &[u8] = include_bytes!("../../../shared/fixtures/adk/run_sse_streaming.sse");
+    const BASIC: &[u8] = include_bytes!("../../tests/fixtures/adk/run_sse_basic.sse");
+    const STREAMING: &[u8] = include_bytes!("../../tests/fixtures/adk/run_sse_streaming.sse");
     const ERROR_MIDSTREAM: &[u8] =
-        include_bytes!("../../../shared/fixtures/adk/run_sse_error_midstream.sse");
+        include_bytes!("../../tests/fixtures/adk/run_sse_error_midstream.sse");
 
     #[test]
     fn adk_fixtures_decode_to_one_event_per_data_line() {

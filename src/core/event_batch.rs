@@ -261,7 +261,7 @@ mod tests {
     use super::*;
     use crate::core::sse::SseItemRef;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/adk");
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/adk");
 
     /// The rows of a batch, unpacked: (kind, partial, string).
     fn rows(d: &BatchDecoder) -> Vec<(u32, bool, String)> {

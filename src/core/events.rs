@@ -1,8 +1,8 @@
 //! Agent events: one SSE event's `data` decoded into [`AgentEvent`]s, and a
 //! [`TurnAssembler`] that turns those events into what a chat UI shows.
 //!
-//! Two payload shapes arrive on the same stream (see PROTOCOL.md, "The event
-//! stream"): Google ADK events (`{"content":{"parts":[…]},"partial",…}`) and
+//! Two payload shapes arrive on the same stream (see docs/protocol.md, "The
+//! event stream"): Google ADK events (`{"content":{"parts":[…]},"partial",…}`) and
 //! typed events (`{"type":"text","content":…}`). Both decode into one enum.
 //!
 //! The JSON is walked once by the validating scan of the `nemo-decode`
@@ -394,7 +394,8 @@ pub struct TurnError {
 }
 
 /// The stock message the backend sometimes appends to an otherwise good
-/// turn; PROTOCOL.md says to ignore it when it trails a normal turn.
+/// turn; it is ignored when it trails a normal turn (docs/protocol.md,
+/// "The event stream").
 const TEMPORARY_ISSUE: &str = "I encountered a temporary issue";
 
 /// Whether `text` is (or, while still streaming, could become) the
@@ -638,7 +639,7 @@ impl TurnAssembler {
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/adk");
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/adk");
 
     /// A tiny SSE splitter for the captures (blank-line separated `data: `
     /// lines), so these tests do not depend on `core::sse`.
