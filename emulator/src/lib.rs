@@ -1,5 +1,5 @@
 //! nemo-emulator: a faithful local implementation of the NemoVideo agent API (see
-//! `shared/PROTOCOL.md`), in the spirit of stripe-mock / LocalStack.
+//! `docs/protocol.md`, "Endpoints"), in the spirit of stripe-mock / LocalStack.
 //!
 //! * [`build_app`] gives the axum `Router` for a state; [`start`] binds and serves it in the
 //!   background (tests use port 0); [`serve`] is what the binary runs.

@@ -4,9 +4,10 @@
 //!
 //! Each kind has a cap (`--max-tokens`, `--max-sessions`, `--replay-*`). Past it, the
 //! oldest entries are forgotten, and a forgotten entry answers exactly like one that
-//! expired: a token 1001, a session 1002 (PROTOCOL.md's recovery: a new token for the same
-//! client id, a new session). A forgotten turn is an unknown turn: a resume of it runs its
-//! message as a new turn, as for any turn id the emulator does not know.
+//! expired: a token 1001, a session 1002 (the recovery in docs/protocol.md, "Error codes
+//! and recovery": a new token for the same client id, a new session). A forgotten turn is
+//! an unknown turn: a resume of it runs its message as a new turn, as for any turn id the
+//! emulator does not know.
 //!
 //! Tokens and sessions are evicted in batches (down to 15/16 of the cap), so that the scan
 //! that finds the oldest runs once per cap/16 insertions rather than on every one.

@@ -3,7 +3,7 @@
 //! buttons, so those instructions are stripped from the text and turned
 //! into [`GuiAction`]s the shell performs through the API instead.
 //!
-//! Mapping (PROTOCOL.md "GUI translation"):
+//! Mapping (docs/protocol.md, "GUI translation"):
 //!
 //! | the agent says | action |
 //! |---|---|

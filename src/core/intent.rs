@@ -1,8 +1,9 @@
 //! Routing what the user says, in English and Chinese.
 //!
-//! PROTOCOL.md routes a few requests straight to an API call, without an
-//! agent turn (which costs credits and minutes): export, credits, state and
-//! upload. Everything else is a chat turn, which this module also
+//! The protocol (docs/protocol.md, "Routing what the user says") routes a
+//! few requests straight to an API call, without an agent turn (which costs
+//! credits and minutes): export, credits, state and upload. Everything else
+//! is a chat turn, which this module also
 //! sub-classifies (generate, camera move, music, text, aspect ratio, trim,
 //! other edit) so a shell can show the right progress, cost hint or icon.
 //!

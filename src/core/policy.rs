@@ -8,7 +8,7 @@
 //! 15-minute turn cap or a 10-poll render schedule is tested in
 //! microseconds by passing made-up times.
 //!
-//! | rule (PROTOCOL.md) | machine |
+//! | rule (docs/protocol.md) | machine |
 //! |---|---|
 //! | 429: wait 30 s, retry once; 1001: re-authenticate once | [`RetryBudget`] |
 //! | \[convention\] no answer to a small request within 60 s → `timeout`; an idempotent GET is sent once more, a POST never | [`RetryBudget::for_request`] |
@@ -19,12 +19,15 @@
 //! | render: poll every 30 s, at most 10 polls, retry once with a new id | [`RenderPoller`] |
 //!
 //! All durations live in [`Timing`], whose `Default` is the protocol's
-//! values and which [`Timing::scaled`] shrinks for tests and emulators.
+//! values (docs/protocol.md; the 60 s limits and the stage-two wait are
+//! ours, see its "Conventions we chose") and which [`Timing::scaled`]
+//! shrinks for tests and emulators.
 
 use crate::core::api::RenderState;
 use crate::core::error::{Error, ErrorKind};
 
-/// Every duration and count the policies use. `Default` is the protocol.
+/// Every duration and count the policies use. `Default` is the protocol
+/// (docs/protocol.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timing {
     /// HTTP 429: how long to wait before the retry (30 s).
@@ -85,7 +88,8 @@ pub struct Timing {
     pub upload_stall_ms: u64,
     /// How many times a timed-out *idempotent* request (a GET) is sent
     /// again (1). A timed-out POST is never re-sent: it may have been
-    /// processed (PROTOCOL.md: never charge twice).
+    /// processed (never charge twice: docs/protocol.md, "Recovery after a
+    /// dropped stream").
     pub timeout_retries: u32,
 }
 
@@ -453,7 +457,8 @@ pub enum ResumeStep {
 /// One plan per turn: create it with the turn, and report each drop (and
 /// each failed reconnect, which is just another drop) with
 /// [`on_drop`](Self::on_drop). The protocol forbids re-sending the message
-/// (it would run and charge twice). Instead:
+/// (it would run and charge twice; docs/protocol.md, "Recovery after a
+/// dropped stream"). Instead:
 /// 1. if the stream carried `id:`s, resume up to `resume_tries` times,
 ///    each at least `resume_delay_ms` (or the server's `retry:` hint, if
 ///    longer) after the drop or the previous failure;

@@ -1,8 +1,9 @@
 //! When the state polled after a dropped stream holds the turn's outcome.
 //!
 //! A stream that dropped without `id:`s (or whose resumes all failed) leaves
-//! the client polling the session state (PROTOCOL.md: every 5 s until it is
-//! settled). "Settled" is decided here, from the snapshots alone:
+//! the client polling the session state every 5 s until it is settled
+//! (docs/protocol.md, "Recovery after a dropped stream"). "Settled" is
+//! decided here, from the snapshots alone:
 //!
 //! - A state still equal to the one before the turn is no outcome: the agent
 //!   may not have written anything yet (a generation runs 30–90 s before its

@@ -2,7 +2,7 @@
 //! object from the state endpoint, its one-line human summary, export
 //! readiness, and a diff that explains in words what a silent turn changed.
 //!
-//! The draft uses short keys (PROTOCOL.md, "The draft (timeline) in state"):
+//! The draft uses short keys (docs/protocol.md, "The draft (timeline)"):
 //! `t` tracks, `tt` track type (0 video, 1 audio/BGM, 7 text/title), `sg`
 //! segments, `d` duration in ms, `m` metadata. Segments follow the project
 //! convention `{id, s, d, src, m: {name, volume, text, camera}}`.
@@ -243,7 +243,7 @@ impl Timeline {
         Some(ratio_text(w, h))
     }
 
-    /// The one-line summary from PROTOCOL.md, e.g.
+    /// The one-line summary (docs/protocol.md, "The draft (timeline)"), e.g.
     /// `Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) 3. Title: "Urban Dreams" (0-3s)`.
     ///
     /// Rules for what the example does not show:

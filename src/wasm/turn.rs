@@ -1,9 +1,10 @@
 //! One chat turn: POST `/run_sse`, read the `ReadableStream` straight into
 //! the core SSE decoder, and turn agent events into what a UI shows.
 //!
-//! Recovery follows PROTOCOL.md: a dropped stream that carried ids is
-//! resumed with `Last-Event-ID` (≥ 2 s apart, at most 3 tries); otherwise
-//! the turn's outcome is read from state, polled every 5 s until settled.
+//! Recovery follows docs/protocol.md, "Recovery after a dropped stream": a
+//! dropped stream that carried ids is resumed with `Last-Event-ID` (≥ 2 s
+//! apart, at most 3 tries); otherwise the turn's outcome is read from
+//! state, polled every 5 s until settled.
 //! The message itself is never sent twice.
 
 use js_sys::{Promise, Uint8Array};
