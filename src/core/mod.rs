@@ -24,3 +24,4 @@ pub use nemo_decode::sse_reference;
 pub use nemo_decode::{sse, swar};
 pub mod text;
 pub mod timeline;
+pub mod turn;
