@@ -35,6 +35,32 @@ for (const f of ['nemo_video.js', 'nemo_video_bg.wasm', 'nemo_video_bg.wasm.d.ts
   cpSync(join(stage, f), join(out, f));
 }
 cpSync(snippetRoot, join(out, 'snippets'), { recursive: true });
+
+// 3b. wasm-bindgen writes one `import * as importN from "<glue.js>"` per
+//     function the wasm imports straight from the snippet, and keys each in
+//     the imports object by the same module path: bundlers then warn
+//     "Duplicate key" once per function (the last key wins, so it works,
+//     but an integrator's build log should show nothing from us). Keep the
+//     first namespace import of each module and drop the repeats.
+{
+  const p = join(out, 'nemo_video.js');
+  const code = readFileSync(p, 'utf8');
+  const firstOf = new Map(); // module path -> first namespace name
+  const dropped = new Set();
+  let fixed = code.replace(/^import \* as (import\d+) from (["'])([^"']+)\2;?\n/gm, (line, name, _q, spec) => {
+    if (!firstOf.has(spec)) {
+      firstOf.set(spec, name);
+      return line;
+    }
+    dropped.add(name);
+    return '';
+  });
+  fixed = fixed.replace(/^\s*(["'])[^"']+\1: (import\d+),?\n/gm, (line, _q, name) => (dropped.has(name) ? '' : line));
+  for (const name of dropped) {
+    if (new RegExp(`\\b${name}\\b`).test(fixed)) fail(`nemo_video.js still uses ${name} after merging its imports`);
+  }
+  writeFileSync(p, fixed);
+}
 for (const f of ['nemo_video.d.ts', 'nemo_video_bg.wasm.d.ts']) {
   const p = join(out, f);
   writeFileSync(

@@ -1,0 +1,79 @@
+// The package is clean for bundlers: bundling it with esbuild and with Vite
+// prints no warning that names one of our files (an integrator's build log
+// should show nothing from us). wasm-bindgen's glue once made esbuild print
+// "Duplicate key" seven times; assemble.mjs merges those imports, and this
+// test keeps it so. esbuild hides some warnings inside node_modules, so the
+// packed files are also bundled from a plain folder (as with `npm link`, a
+// monorepo workspace, or a vendored copy).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+
+import { build as esbuild } from 'esbuild';
+import { build as viteBuild, createLogger } from 'vite';
+
+import { installedProject, tarball, tempDir } from './helpers.mjs';
+
+let project;
+let vendored;
+before(() => {
+  project = installedProject('nemo-bundle-');
+  vendored = tempDir('nemo-vendored-');
+  execFileSync('tar', ['-xzf', tarball(), '-C', vendored]);
+  writeFileSync(
+    join(project, 'main.js'),
+    "import init, { NemoClient, SseDecoder, AgentDecoder, formatBytes } from 'nemo-video';\n" +
+      'await init();\n' +
+      "console.log(new NemoClient({ baseUrl: 'http://127.0.0.1:1' }), new SseDecoder(), new AgentDecoder(), formatBytes(1));\n",
+  );
+  writeFileSync(join(project, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+});
+
+/** Whether a bundler message is about our package's files. */
+const ours = (text) => /nemo-video|nemo_video|snippets[\\/]nemo-video/.test(text);
+
+for (const [where, entry] of [
+  ['installed from the tarball', () => join(project, 'main.js')],
+  ['from a plain folder', () => join(vendored, 'package', 'index.js')],
+]) {
+  test(`esbuild bundles the browser entry (${where}) without a warning about our files`, async () => {
+    const r = await esbuild({
+      entryPoints: [entry()],
+      absWorkingDir: project,
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      outdir: join(project, 'out'),
+      logLevel: 'silent',
+      loader: { '.wasm': 'file' },
+    });
+    const about = r.warnings.filter((w) => ours(`${w.text} ${w.location?.file ?? ''}`));
+    assert.deepEqual(
+      about.map((w) => `${w.location?.file}:${w.location?.line}: ${w.text}`),
+      [],
+      'esbuild warned about our files',
+    );
+    assert.ok(r.outputFiles.some((f) => f.path.endsWith('.js') && f.text.length > 1000));
+  });
+}
+
+test('Vite builds a page using the package without a warning about our files', async () => {
+  const warnings = [];
+  const logger = createLogger('warn');
+  const keep = (msg) => warnings.push(String(msg));
+  logger.warn = keep;
+  logger.warnOnce = keep;
+  logger.error = keep;
+  await viteBuild({
+    root: project,
+    logLevel: 'warn',
+    customLogger: logger,
+    configFile: false,
+    build: { outDir: 'dist', emptyOutDir: true },
+  });
+  assert.deepEqual(warnings.filter(ours), [], 'Vite warned about our files');
+});
