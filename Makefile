@@ -5,7 +5,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CHROMEDRIVER ?= /usr/bin/chromedriver
 export CHROMEDRIVER
 
-.PHONY: setup demo test test-rust test-wasm test-js check-standalone pkg emulator fuzz fmt clean bench bench-deps bench-smoke reliability soak
+.PHONY: setup demo test test-rust test-wasm test-js check-standalone size-check size-accept pkg emulator fuzz fmt clean bench bench-deps bench-smoke reliability soak
 
 ## Installs whatever is missing (idempotent).
 setup:
@@ -40,6 +40,16 @@ test-wasm: setup
 ## the npm package, the demo page end to end, reliability and the bench smoke.
 test-js: setup
 	@bash scripts/test-all.sh js
+
+## The size guard: fails when the gzipped wasm of the last `make pkg` grew
+## more than 2 KiB over the record in pkg-size.txt (a step of `make test`).
+size-check:
+	@bash scripts/check-size.sh
+
+## Records the last `make pkg`'s sizes as the new baseline (commit it with the
+## change that moved them).
+size-accept:
+	cp target/pkg-size.txt pkg-size.txt
 
 ## The rule "the repository stands alone" (also the first step of `make test`).
 check-standalone:

@@ -6,7 +6,9 @@
 #      (pkg-templates/assemble.mjs: fills in the version and the snippet path
 #      of the error classes, and checks the entry points and the types);
 #   3. `npm pack` makes the tarball; its size and the gzip -9 size of the wasm
-#      and JS are printed and recorded in pkg-size.txt.
+#      and JS are printed and written to target/pkg-size.txt, which the size
+#      guard (scripts/check-size.sh) compares with the record in pkg-size.txt
+#      (`make size-accept` updates the record).
 # Env: NEMO_PKG_REUSE_WASM=1 skips step 1 when the staging dir exists
 # (template-only changes).
 set -euo pipefail
@@ -59,7 +61,7 @@ fi
   [ -n "$min_line" ] && echo "$min_line"
   echo "node.js: $(raw "${node_files[@]}") B raw; cli.js: $(raw "$out/cli.js") B raw"
   echo "npm pack tarball ($(basename "$tarball")): $(raw "$tarball") B"
-} | tee pkg-size.txt
+} | tee target/pkg-size.txt
 
 # The demo page serves the package from www/pkg/ (same origin as the API).
 if [ -d www ]; then

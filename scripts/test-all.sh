@@ -90,6 +90,8 @@ js_layer() {
   # extension service worker (initSync), the CLI's generate and a chat driven
   # through a pty.
   step "npm package build (make pkg)" bash scripts/build-pkg.sh
+  # The gzipped wasm may not grow more than 2 KiB over pkg-size.txt.
+  step "size guard (wasm gzip vs pkg-size.txt)" bash scripts/check-size.sh
   step "npm package (Node, tsc, Vite, MV3, CLI)" node --test --test-concurrency=1 tests/package/*.test.mjs
 
   # The demo page end to end (playwright-core + Debian Chromium, tests/e2e/).
