@@ -1,5 +1,8 @@
-//! Export: submit the render with a fresh `render_<ts>` id, poll it by the
-//! policy, retry once with a new id on failure, and download the MP4.
+//! Export: the shell around [`ExportMachine`], which decides everything
+//! (the `render_<ts>` ids, the poll schedule, the retry with a new id, the
+//! URL); this file performs its effects (fetch, timers, `onProgress`, the
+//! session handle) and feeds the answers back. [`ExportDownload`] picks the
+//! URLs `download()` tries.
 //!
 //! Aborting the caller's signal stops *waiting* (the render keeps going and
 //! the session handle keeps its id, so it can be resumed); `cancel()` stops
@@ -11,23 +14,25 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::core::api::{self, endpoints, parse_render_status};
-use crate::core::error::{Error, ErrorKind, Result};
-use crate::core::policy::{RenderPoller, RenderStep};
+use crate::core::api::{self, ErrorContext};
+use crate::core::error::{Error, Result};
+use crate::core::export::{
+    CancelOutcome, DownloadStep, ExportDownload, ExportEffect, ExportMachine, ExportProgress,
+    Fetched,
+};
 
 use super::client::{abortable, linked_signal};
 use super::convert::{error_to_js, get, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
 use super::http::{await_js, headers_object, spawn_promise};
-use super::session::{draft_of, Session};
+use super::session::Session;
 use super::turn::link_user_signal;
 
 struct ExportInner {
     session: Session,
-    render_id: RefCell<Option<String>>,
+    machine: RefCell<ExportMachine>,
     controller: AbortController,
     result: RefCell<Option<Promise>>,
-    cancelled: std::cell::Cell<bool>,
 }
 
 /// A running export. `await job` (or `job.result`) gives
@@ -38,32 +43,36 @@ pub struct ExportJob {
     inner: Rc<ExportInner>,
 }
 
+/// The shell's clock, the one the machine's times are on.
+fn now_ms() -> u64 {
+    glue::date_now() as u64
+}
+
 /// Starts (or, with `existing`, resumes) an export.
 pub(crate) fn start(session: Session, existing: Option<String>, options: &JsValue) -> ExportJob {
     let controller = AbortController::new();
     link_user_signal(options, &controller);
+    let client = session.client();
+    let mut machine = ExportMachine::new(
+        &client.config().timing,
+        &client.config().base_url,
+        session.id(),
+    );
+    match existing.as_deref() {
+        Some(id) => machine.resume(now_ms(), id),
+        None => machine.submit(now_ms()),
+    }
     let job = ExportJob {
         inner: Rc::new(ExportInner {
             session,
-            render_id: RefCell::new(existing.clone()),
+            machine: RefCell::new(machine),
             controller,
             result: RefCell::new(None),
-            cancelled: std::cell::Cell::new(false),
         }),
     };
     let on_progress = get(options, "onProgress");
     let this = job.clone();
-    let p = spawn_promise(async move {
-        let r = this.run(existing, &on_progress).await;
-        r.map_err(|e| {
-            let e = if this.inner.cancelled.get() && e.kind() == ErrorKind::Aborted {
-                Error::aborted().with_recovery(crate::core::error::Recovery::None)
-            } else {
-                e
-            };
-            error_to_js(&e)
-        })
-    });
+    let p = spawn_promise(async move { this.run(&on_progress).await.map_err(|e| error_to_js(&e)) });
     *job.inner.result.borrow_mut() = Some(glue::quiet(&p));
     job
 }
@@ -78,112 +87,78 @@ impl ExportJob {
             .unwrap_or_else(|| Promise::reject(&error_to_js(&Error::aborted())))
     }
 
-    fn progress(&self, cb: &JsValue, percent: f64, status: &str) {
+    fn progress(cb: &JsValue, p: &ExportProgress) {
         if let Some(f) = cb.dyn_ref::<Function>() {
             let ev = Obj::new()
-                .num("progress", percent)
-                .str("status", status)
-                .opt_str("id", self.inner.render_id.borrow().as_deref())
+                .num("progress", p.progress)
+                .str("status", p.status)
+                .opt_str("id", p.id.as_deref())
                 .into_js();
             let _ = f.call1(&JsValue::UNDEFINED, &ev);
         }
     }
 
-    async fn submit(&self, signal: &AbortSignal) -> Result<String> {
-        let session = &self.inner.session;
-        let timeline = session.fetch_timeline(signal).await?;
-        if !timeline.ready_for_export() {
-            return Err(Error::invalid_input(
-                "Nothing to export yet: the timeline has no clips. Generate a video first.",
-            ));
+    /// Feeds an answer to the machine, or the abort when the job's signal
+    /// fired meanwhile (whatever the answer was).
+    fn feed(&self, signal: &AbortSignal, input: impl FnOnce(&mut ExportMachine, u64)) {
+        let now = now_ms();
+        let mut machine = self.inner.machine.borrow_mut();
+        if signal.aborted() {
+            machine.abort(now);
+        } else {
+            input(&mut machine, now);
         }
-        // A strictly newer id than any before: a retry never reuses one.
-        let prev: u64 = self
-            .inner
-            .render_id
-            .borrow()
-            .as_deref()
-            .and_then(|id| id.strip_prefix("render_"))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        let id = api::render_id((glue::date_now() as u64).max(prev + 1));
-        let req = endpoints::render_submit(&id, session.id(), &draft_of(&timeline));
-        session.client().request_doc(&req, signal).await?;
-        *self.inner.render_id.borrow_mut() = Some(id.clone());
-        session.set_render_id(Some(&id));
-        Ok(id)
     }
 
-    async fn run(&self, existing: Option<String>, on_progress: &JsValue) -> Result<JsValue> {
+    /// Performs the machine's effects until it finishes or fails.
+    async fn run(&self, on_progress: &JsValue) -> Result<JsValue> {
         let signal = self.inner.controller.signal();
-        let session = self.inner.session.clone();
-        let client = session.client().clone();
-        let timing = client.config().timing;
-        let mut id = match existing {
-            Some(id) => id,
-            None => self.submit(&signal).await?,
-        };
-        self.progress(on_progress, 0.0, "pending");
-        let now = || glue::date_now() as u64;
-        let mut poller = RenderPoller::new(&timing, now());
+        let session = &self.inner.session;
+        let client = session.client();
         loop {
-            match poller.step() {
-                RenderStep::PollAt { at_ms, .. } => {
-                    client.wait(at_ms.saturating_sub(now()), &signal).await?;
-                    let doc = client
-                        .request_doc(&endpoints::render_status(&id), &signal)
-                        .await;
-                    let status = match doc.and_then(|d| parse_render_status(&d)) {
-                        Ok(s) => s,
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                ErrorKind::Network | ErrorKind::Protocol | ErrorKind::Timeout
-                            ) =>
-                        {
-                            // A failed status check still counts as a poll.
-                            poller.on_poll_error(now());
-                            continue;
-                        }
-                        Err(e) => return Err(e),
+            // The borrow ends here: nothing below holds it across an await.
+            let effect = self.inner.machine.borrow_mut().poll_effect();
+            let Some(effect) = effect else {
+                return Err(Error::protocol("the export stopped without a result"));
+            };
+            match effect {
+                ExportEffect::FetchState => {
+                    let r = session.fetch_timeline(&signal).await;
+                    self.feed(&signal, |m, now| m.on_state(now, r));
+                }
+                ExportEffect::Send(req) => {
+                    let r = client.request_doc(&req, &signal).await;
+                    self.feed(&signal, |m, now| m.on_reply(now, r));
+                }
+                ExportEffect::ArmTimer { at_ms } => {
+                    let r = client.wait(at_ms.saturating_sub(now_ms()), &signal).await;
+                    // A timer fails only when aborted.
+                    self.feed(&signal, |m, now| match r {
+                        Ok(()) => m.on_timer(now),
+                        Err(_) => m.abort(now),
+                    });
+                }
+                ExportEffect::ProbeSize { url, limit_ms } => {
+                    let r = await_js(glue::content_length(&url, &signal, limit_ms as f64))
+                        .await
+                        .map(|n| n.as_f64().map(|n| n as u64));
+                    self.feed(&signal, |m, now| m.on_size(now, r));
+                }
+                ExportEffect::Progress(p) => Self::progress(on_progress, &p),
+                ExportEffect::RememberId(id) => session.set_render_id(Some(&id)),
+                ExportEffect::ForgetId => session.set_render_id(None),
+                ExportEffect::Finish(r) => {
+                    let size = match r.size_bytes {
+                        Some(n) => JsValue::from_f64(n as f64),
+                        None => JsValue::NULL,
                     };
-                    self.progress(on_progress, status.progress, status.state.as_str());
-                    if let RenderStep::Download = poller.on_status(now(), status.state) {
-                        let url = status
-                            .url
-                            .ok_or_else(|| Error::protocol("the completed render has no URL"))?;
-                        let url = api::resolve_http_url(&client.config().base_url, &url)?;
-                        let limit = timing.request_timeout_ms as f64;
-                        let size = await_js(glue::content_length(&url, &signal, limit)).await?;
-                        session.set_render_id(None);
-                        return Ok(Obj::new()
-                            .str("id", &id)
-                            .str("url", &url)
-                            .set("sizeBytes", size)
-                            .into_js());
-                    }
+                    return Ok(Obj::new()
+                        .str("id", &r.id)
+                        .str("url", &r.url)
+                        .set("sizeBytes", size)
+                        .into_js());
                 }
-                RenderStep::Resubmit { cancel_previous } => {
-                    if cancel_previous {
-                        // One active export per session: stop the old job first.
-                        let _ = client
-                            .request_doc(&endpoints::render_cancel(&id), &signal)
-                            .await;
-                    }
-                    self.progress(on_progress, 0.0, "retrying");
-                    id = self.submit(&signal).await?;
-                    poller.on_resubmitted(now());
-                }
-                // Only reached through on_status above, which returns early.
-                RenderStep::Download => {
-                    return Err(Error::protocol("the render finished without a URL"))
-                }
-                step @ RenderStep::Fail(_) => {
-                    session.set_render_id(None);
-                    return Err(step
-                        .error(&timing)
-                        .unwrap_or_else(|| Error::render_failed("the render failed")));
-                }
+                ExportEffect::Fail(e) => return Err(e),
             }
         }
     }
@@ -194,7 +169,7 @@ impl ExportJob {
     /// The render id (changes once if the first render fails).
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> Option<String> {
-        self.inner.render_id.borrow().clone()
+        self.inner.machine.borrow().render_id().map(str::to_string)
     }
 
     /// Resolves to `{ id, url, sizeBytes }`.
@@ -224,18 +199,21 @@ impl ExportJob {
     pub fn cancel(&self) -> Promise {
         let this = self.clone();
         spawn_promise(async move {
-            this.inner.cancelled.set(true);
+            let req = this.inner.machine.borrow_mut().cancel(now_ms());
             this.inner.controller.abort();
-            let id = this.inner.render_id.borrow().clone();
-            if let Some(id) = id {
+            if let Some(req) = req {
                 let session = &this.inner.session;
                 let signal = super::client::never_signal();
-                session
-                    .client()
-                    .request_doc(&endpoints::render_cancel(&id), &signal)
-                    .await
-                    .map_err(|e| error_to_js(&e))?;
-                session.set_render_id(None);
+                let r = session.client().request_doc(&req, &signal).await;
+                let outcome = this
+                    .inner
+                    .machine
+                    .borrow_mut()
+                    .on_cancel_reply(now_ms(), r.map(|_| ()));
+                match outcome {
+                    CancelOutcome::ForgetId => session.set_render_id(None),
+                    CancelOutcome::Fail(e) => return Err(error_to_js(&e)),
+                }
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -265,6 +243,8 @@ impl ExportJob {
 }
 
 impl ExportJob {
+    /// Downloads the finished render `id` from `url`, trying the URLs
+    /// [`ExportDownload`] picks.
     async fn fetch_blob(
         &self,
         url: &str,
@@ -273,53 +253,49 @@ impl ExportJob {
         on_progress: &JsValue,
     ) -> Result<JsValue> {
         let client = self.inner.session.client();
-        let direct = await_js(glue::download_blob(
-            url,
-            &js_sys::Object::new(),
-            signal,
-            on_progress,
-        ))
-        .await;
-        match direct {
-            Ok(r) if get(&r, "blob").is_object() => return Ok(get(&r, "blob")),
-            Err(e) if e.kind() == ErrorKind::Aborted => return Err(e),
-            _ => {}
-        }
-        // The documented fallback needs the bearer token and attribution.
-        let token = client.ensure_token(signal).await?;
-        let req = endpoints::render_download(id);
-        let headers = api::common_headers(&req, Some(&token), &client.config().attribution);
-        let url = format!("{}{}", client.config().base_url, req.path);
-        let r = await_js(glue::download_blob(
-            &url,
-            &headers_object(&headers),
-            signal,
-            on_progress,
-        ))
-        .await?;
-        let blob = get(&r, "blob");
-        if blob.is_object() {
-            return Ok(blob);
-        }
-        let status = get(&r, "status").as_f64().unwrap_or(0.0) as u16;
-        // A JSON or HTML answer says why (1001, 2001, a proxy page…).
-        if let Some(text) = get_string(&r, "text") {
+        let mut plan = ExportDownload::new(&client.config().base_url, id, url);
+        let mut step = plan.start();
+        let mut blob = JsValue::UNDEFINED;
+        loop {
+            let (url, req) = match step {
+                DownloadStep::Fetch { url, api } => (url, api),
+                DownloadStep::Done => return Ok(blob),
+                DownloadStep::Fail(e) => return Err(e),
+            };
+            let headers = match &req {
+                None => Ok(js_sys::Object::new()),
+                // The documented endpoint needs the bearer token and
+                // attribution.
+                Some(req) => client.ensure_token(signal).await.map(|token| {
+                    let h = api::common_headers(req, Some(&token), &client.config().attribution);
+                    headers_object(&h)
+                }),
+            };
+            let reply = match headers {
+                Ok(h) => await_js(glue::download_blob(&url, &h, signal, on_progress)).await,
+                Err(e) => Err(e),
+            };
+            let text;
+            let fetched = match reply {
+                Ok(r) if get(&r, "blob").is_object() => {
+                    blob = get(&r, "blob");
+                    Fetched::Blob
+                }
+                Ok(r) => {
+                    text = get_string(&r, "text");
+                    Fetched::NotVideo {
+                        status: get(&r, "status").as_f64().unwrap_or(0.0) as u16,
+                        text: text.as_deref(),
+                    }
+                }
+                Err(e) => Fetched::Failed(e),
+            };
             let user_id = client.user_id();
-            let ctx = api::ErrorContext {
+            let ctx = ErrorContext {
                 web_url: &client.config().web_url,
                 user_id: user_id.as_deref(),
             };
-            api::read_envelope(status, &text, ctx)?;
-            return Err(Error::protocol(format!(
-                "the download answered with a JSON reply instead of the video (HTTP {})",
-                crate::core::format::Int::from(status)
-            ))
-            .with_status(status));
+            step = plan.on_fetched(fetched, ctx);
         }
-        Err(Error::protocol(format!(
-            "the download failed with HTTP {}",
-            crate::core::format::Int::from(status)
-        ))
-        .with_status(status))
     }
 }
