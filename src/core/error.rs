@@ -134,6 +134,23 @@ pub enum Recovery {
 }
 
 impl Recovery {
+    /// Every [`as_str`](Self::as_str): the closed union of the JS
+    /// `Recovery.action` (the `.d.ts` is checked against this list).
+    pub const ACTIONS: [&'static str; 12] = [
+        "reauthenticate",
+        "new_session",
+        "register",
+        "top_up",
+        "choose_supported_file",
+        "compress_or_trim",
+        "upgrade_plan",
+        "retry_after",
+        "check_connection",
+        "retry",
+        "fix_input",
+        "none",
+    ];
+
     /// A stable, machine-readable name for the action.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -57,6 +57,11 @@ pub enum Intent {
 }
 
 impl Intent {
+    /// Every [`action_name`](Self::action_name): the `kind`s of the JS
+    /// `HandleResult` union (the `.d.ts` is checked against this list).
+    pub const ACTION_NAMES: [&'static str; 6] =
+        ["export", "credits", "state", "upload", "chat", "empty"];
+
     /// Whether this intent runs an agent turn (an SSE stream).
     pub fn is_agent_turn(&self) -> bool {
         matches!(self, Intent::Chat(_))

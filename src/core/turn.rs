@@ -151,6 +151,43 @@ pub enum TurnEvent {
     },
 }
 
+impl TurnEvent {
+    /// The JS event's `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TurnEvent::TextDelta { .. } => "text-delta",
+            TurnEvent::Text { .. } => "text",
+            TurnEvent::Thought { .. } => "thought",
+            TurnEvent::Tool { .. } => "tool",
+            TurnEvent::StateDelta { .. } => "state-delta",
+            TurnEvent::Heartbeat => "heartbeat",
+            TurnEvent::StillWorking { .. } => "still-working",
+            TurnEvent::Reconnecting { .. } => "reconnecting",
+            TurnEvent::Notice { .. } => "notice",
+            TurnEvent::State { .. } => "state",
+        }
+    }
+}
+
+/// Every `type` of the JS `TurnEvent` union: each [`TurnEvent::type_name`],
+/// then `"done"` (the outcome) and `"error"` (the failure), which the shell
+/// derives from [`TurnEffect::Finish`] and [`TurnEffect::Fail`]. The `.d.ts`
+/// is checked against this list.
+pub const TURN_EVENT_TYPES: [&str; 12] = [
+    "text-delta",
+    "text",
+    "thought",
+    "tool",
+    "state-delta",
+    "heartbeat",
+    "still-working",
+    "reconnecting",
+    "notice",
+    "state",
+    "done",
+    "error",
+];
+
 /// What the shell does next for a [`Turn`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum TurnEffect {

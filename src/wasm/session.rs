@@ -11,7 +11,6 @@ use crate::core::api::{endpoints, parse_state, SessionInfo};
 use crate::core::error::{human_bytes, Error, Result};
 use crate::core::format::decimal;
 use crate::core::intent::{self, Intent};
-use crate::core::json;
 use crate::core::timeline::Timeline;
 
 use super::client::{credits_to_js, linked_signal, NemoClient};
@@ -401,7 +400,10 @@ impl Session {
             None => !files.is_undefined() && !files.is_null(),
         };
         let signal = linked_signal(&options);
-        match intent::route(&text, has_files) {
+        let route = intent::route(&text, has_files);
+        // The result's `kind` is the route's name (`Intent::ACTION_NAMES`).
+        let kind = route.action_name();
+        match route {
             Intent::Export => {
                 let job = export::start(self.clone(), None, &options);
                 let r = await_js(job.result_promise()).await?;
@@ -412,7 +414,7 @@ impl Session {
                     None => format!("Your video is ready: {url}"),
                 };
                 Ok(Obj::new()
-                    .str("kind", "export")
+                    .str("kind", kind)
                     .str("reply", &reply)
                     .set("export", r)
                     .set("job", job)
@@ -426,7 +428,7 @@ impl Session {
                     decimal(c.frozen, 2)
                 );
                 Ok(Obj::new()
-                    .str("kind", "credits")
+                    .str("kind", kind)
                     .str("reply", &reply)
                     .set("credits", credits_to_js(&c))
                     .into_js())
@@ -436,7 +438,7 @@ impl Session {
                 let t = self.fetch_timeline(&signal).await?;
                 let reply = t.summary();
                 Ok(Obj::new()
-                    .str("kind", "state")
+                    .str("kind", kind)
                     .str("reply", &reply)
                     .set("timeline", JsTimeline::with_previous(t, previous))
                     .into_js())
@@ -444,7 +446,7 @@ impl Session {
             Intent::Upload => {
                 if !has_files {
                     return Ok(Obj::new()
-                        .str("kind", "upload")
+                        .str("kind", kind)
                         .str(
                             "reply",
                             &format!(
@@ -461,7 +463,7 @@ impl Session {
                 let uploaded = upload::upload(self, &files, &options, &signal).await?;
                 let n = js_sys::Array::from(&uploaded).length();
                 Ok(Obj::new()
-                    .str("kind", "upload")
+                    .str("kind", kind)
                     .str(
                         "reply",
                         &format!("Uploaded {n} file{}.", if n == 1 { "" } else { "s" }),
@@ -470,7 +472,7 @@ impl Session {
                     .into_js())
             }
             Intent::Empty => Ok(Obj::new()
-                .str("kind", "empty")
+                .str("kind", kind)
                 .str(
                     "reply",
                     "Type a message, or attach a photo or video to start.",
@@ -487,7 +489,7 @@ impl Session {
                     .or_else(|| get_string(&result, "summary"))
                     .unwrap_or_default();
                 Ok(Obj::new()
-                    .str("kind", "chat")
+                    .str("kind", kind)
                     .str("reply", &reply)
                     .set("result", result)
                     .into_js())
@@ -505,9 +507,4 @@ fn failed_turn(e: Error) -> JsValue {
     let q: JsValue = q.into();
     let _ = js_sys::Reflect::set(&q, &"result".into(), &glue::quiet(&Promise::reject(&err)));
     q
-}
-
-/// The draft JSON of a timeline, for export.
-pub(crate) fn draft_of(t: &Timeline) -> json::Value<'static> {
-    t.draft().clone()
 }

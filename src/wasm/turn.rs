@@ -261,12 +261,11 @@ async fn run(
 
 /// A turn event as the JS `TurnEvent` object.
 fn event_to_js(ev: &TurnEvent) -> Obj {
-    let o = Obj::new();
+    let o = Obj::new().str("type", ev.type_name());
     match ev {
-        TurnEvent::TextDelta { text, author } => o
-            .str("type", "text-delta")
-            .str("text", text)
-            .opt_str("author", author.as_deref()),
+        TurnEvent::TextDelta { text, author } => {
+            o.str("text", text).opt_str("author", author.as_deref())
+        }
         TurnEvent::Text {
             text,
             raw_text,
@@ -274,38 +273,27 @@ fn event_to_js(ev: &TurnEvent) -> Obj {
             author,
             actions,
         } => o
-            .str("type", "text")
             .str("text", text)
             .str("rawText", raw_text)
             .bool("replacesDeltas", *replaces_deltas)
             .opt_str("author", author.as_deref())
             .set("actions", str_array(actions.iter().copied())),
-        TurnEvent::Thought { text, partial } => o
-            .str("type", "thought")
-            .str("text", text)
-            .bool("partial", *partial),
+        TurnEvent::Thought { text, partial } => o.str("text", text).bool("partial", *partial),
         TurnEvent::Tool { phase, name, label } => o
-            .str("type", "tool")
             .str("phase", phase.as_str())
             .str("name", name)
             .str("label", label),
-        TurnEvent::StateDelta { keys } => o
-            .str("type", "state-delta")
-            .set("keys", str_array(keys.iter().map(String::as_str))),
-        TurnEvent::Heartbeat => o.str("type", "heartbeat"),
+        TurnEvent::StateDelta { keys } => o.set("keys", str_array(keys.iter().map(String::as_str))),
+        TurnEvent::Heartbeat => o,
         TurnEvent::StillWorking {
             elapsed_ms,
             message,
         } => o
-            .str("type", "still-working")
             .num("elapsedMs", *elapsed_ms as f64)
             .str("message", message),
-        TurnEvent::Reconnecting { attempt } => o
-            .str("type", "reconnecting")
-            .num("attempt", f64::from(*attempt)),
-        TurnEvent::Notice { message } => o.str("type", "notice").str("message", message),
+        TurnEvent::Reconnecting { attempt } => o.num("attempt", f64::from(*attempt)),
+        TurnEvent::Notice { message } => o.str("message", message),
         TurnEvent::State { summary, changes } => o
-            .str("type", "state")
             .str("summary", summary)
             .set("changes", str_array(changes.iter().map(String::as_str))),
     }

@@ -213,7 +213,8 @@ export type HandleResult =
   | { kind: "credits"; reply: string; credits: Credits }
   | { kind: "state"; reply: string; timeline: Timeline }
   | { kind: "upload"; reply: string; files: UploadedFile[] }
-  | { kind: "chat"; reply: string; result: TurnResult };
+  | { kind: "chat"; reply: string; result: TurnResult }
+  | { kind: "empty"; reply: string };
 
 export interface Segment {
   id?: string;
@@ -237,8 +238,14 @@ export interface TimelineDiff {
   summary: string;
 }
 
+/** What the app (or the user) can do about an error. */
+export type RecoveryAction =
+  | "reauthenticate" | "new_session" | "register" | "top_up" | "choose_supported_file"
+  | "compress_or_trim" | "upgrade_plan" | "retry_after" | "check_connection" | "retry"
+  | "fix_input" | "none";
+
 export interface Recovery {
-  action: string;
+  action: RecoveryAction;
   description: string;
   url?: string;
   waitMs?: number;
