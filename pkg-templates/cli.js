@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// nemo-video: the command-line client. Zero dependencies: Node 18+ only.
+// nemo-video: the command-line client. Zero dependencies: Node 18.7+ only.
 // Run `nemo-video --help` for the commands, options, environment variables
 // and exit codes.
 //
@@ -8,8 +8,19 @@
 import * as fs from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import * as readline from 'node:readline';
+import { parseArgs as nodeParseArgs } from 'node:util';
 
-import { InvalidInputError, NemoClient, configDir, openFileBlob, routeIntent, saveTo, uploadFile, version } from './node.js';
+import {
+  InvalidInputError,
+  NemoClient,
+  configDir,
+  formatBytes,
+  openFileBlob,
+  routeIntent,
+  saveTo,
+  uploadFile,
+  version,
+} from './node.js';
 
 const EXIT = { ok: 0, generic: 1, usage: 2, auth: 3, input: 4, network: 5, interrupted: 130 };
 const DEFAULT_CLIP = 'clip.mp4';
@@ -57,58 +68,55 @@ class UsageError extends Error {}
 
 // ---- arguments ----------------------------------------------------------------
 
-const FLAGS = {
-  '--api': 'value',
-  '--output': 'value',
-  '-o': 'value',
-  '--image': 'list',
-  '-i': 'list',
-  '--poll-ms': 'value',
-  '--json': 'bool',
-  '--quiet': 'bool',
-  '-q': 'bool',
-  '--new': 'bool',
-  '--help': 'bool',
-  '-h': 'bool',
-  '--version': 'bool',
-  '-V': 'bool',
+// The options, in the shape of Node's util.parseArgs. `type: 'string'` takes a
+// value (`--api URL` or `--api=URL`; the next argument is the value even when
+// it starts with a dash); `multiple` is repeatable. In `opts` an option is
+// keyed by its long name in camelCase (`--poll-ms` → `pollMs`).
+const OPTIONS = {
+  api: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  image: { type: 'string', short: 'i', multiple: true },
+  'poll-ms': { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  new: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
 };
-const ALIAS = { '-o': '--output', '-i': '--image', '-q': '--quiet', '-h': '--help', '-V': '--version' };
 
+/**
+ * `{ command, args, opts }` from the arguments. Node's parser splits them
+ * (options and their values, `--name=value`, `--` ends the options); the
+ * checks are this CLI's own, with its messages: an unknown option, a value
+ * given to a flag or missing after an option is a UsageError (exit 2). Node
+ * would also read `-ofoo`, `-o=foo` and grouped flags (`-qh`); the CLI never
+ * took those, and they stay unknown options.
+ */
 export function parseArgs(argv) {
+  const { tokens } = nodeParseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  if (!tokens) throw new Error(`nemo-video needs Node.js 18.7 or later (this is ${process.version})`);
   const opts = { image: [] };
   const positional = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positional.push(arg);
-      continue;
-    }
-    let name = arg;
-    let value;
+  for (const token of tokens) {
+    if (token.kind === 'positional') positional.push(token.value);
+    if (token.kind !== 'option') continue;
+    // The option as typed: the name part of `--name=value`, else the whole argument.
+    const arg = argv[token.index];
     const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) {
-      name = arg.slice(0, eq);
-      value = arg.slice(eq + 1);
-    }
-    const kind = FLAGS[name];
-    if (!kind) throw new UsageError(`unknown option ${name}`);
-    const key = (ALIAS[name] ?? name).slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (kind === 'bool') {
-      if (value !== undefined) throw new UsageError(`${name} takes no value`);
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const spec = Object.hasOwn(OPTIONS, token.name) ? OPTIONS[token.name] : null;
+    if (!spec || token.rawName !== name) throw new UsageError(`unknown option ${name}`);
+    const key = token.name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`${name} takes no value`);
       opts[key] = true;
-      continue;
+    } else if (token.value === undefined) {
+      throw new UsageError(`${name} needs a value`);
+    } else if (spec.multiple) {
+      opts[key].push(token.value);
+    } else {
+      opts[key] = token.value;
     }
-    if (value === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value`);
-      value = argv[++i];
-    }
-    if (kind === 'list') opts[key].push(value);
-    else opts[key] = value;
   }
   const [command, ...rest] = positional;
   return { command, args: rest, opts };
@@ -123,16 +131,11 @@ const bold = color('1');
 const red = color('31');
 const green = color('32');
 
-function humanBytes(n) {
-  if (!Number.isFinite(n) || n <= 0) return '0 B';
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n >= 10 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
-}
+/**
+ * Byte counts by the package's one rule (`formatBytes`, binary units: the
+ * 200 MB limit is 209,715,200 bytes); an unknown size (NaN, negative) reads 0.
+ */
+const humanBytes = (n) => formatBytes(Number.isFinite(n) && n > 0 ? n : 0);
 
 function elapsed(ms) {
   const s = Math.round(ms / 1000);
@@ -423,12 +426,14 @@ class Run {
 async function uploadStep(run, session, files) {
   const p = run.progress;
   const names = files.map((f) => basename(f)).join(', ');
-  p.start('upload', names);
+  const size = totalSize(files);
+  const what = size === null ? names : `${names}, ${humanBytes(size)}`;
+  p.start('upload', size === null ? names : `${names} (${humanBytes(size)})`);
   const uploaded = await uploadFile(session, files, {
     signal: run.signal,
     onProgress: (sent, total) => p.update(total ? sent / total : 1, `${humanBytes(sent)} / ${humanBytes(total)}`),
   });
-  p.end(`${uploaded.length} file${uploaded.length === 1 ? '' : 's'} (${names})`);
+  p.end(`${uploaded.length} file${uploaded.length === 1 ? '' : 's'} (${what})`);
   return uploaded;
 }
 
@@ -498,6 +503,19 @@ async function downloadStep(run, job, output) {
   });
   p.end(`${saved.path} (${humanBytes(saved.bytes)})`);
   return saved;
+}
+
+/** The files' total size in bytes, or null when one cannot be read (the upload says why). */
+function totalSize(files) {
+  let total = 0;
+  for (const f of files) {
+    try {
+      total += fs.statSync(f).size;
+    } catch {
+      return null;
+    }
+  }
+  return total;
 }
 
 function checkFiles(files) {
@@ -918,7 +936,7 @@ async function main(argv) {
     parsed = parseArgs(argv);
   } catch (e) {
     printError(e);
-    return EXIT.usage;
+    return e instanceof UsageError ? EXIT.usage : EXIT.generic;
   }
   const { command, args, opts } = parsed;
   if (opts.version) {

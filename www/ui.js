@@ -1,6 +1,8 @@
 // Small DOM helpers. Every piece of text goes in through textContent (never
 // innerHTML): whatever the backend or the agent sends is shown as text.
 
+import { formatBytes } from './pkg/index.js';
+
 /** `$('#id')`, throwing early when the page and the script disagree. */
 export function $(selector, root = document) {
   const node = root.querySelector(selector);
@@ -54,18 +56,20 @@ export const ICONS = {
   alert: 'M12 8v5m0 3.5v.01M10.3 3.9L2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
 };
 
-/** `1.5 MB`, `820 KB`, `12 B`. */
+/**
+ * A byte count in the client's units, binary (1 MB = 1024 × 1024 bytes, the
+ * units of the 200 MB limit): `512 bytes`, `820 KB`, `1.5 MB`, `200 MB`. The
+ * one rule is the package's `formatBytes` (the same as the CLI's and the
+ * client's own messages); `''` for anything that is not a size (NaN,
+ * negative). Before the wasm is instantiated it falls back to the exact count.
+ */
 export function humanBytes(n) {
   if (!Number.isFinite(n) || n < 0) return '';
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i += 1;
+  try {
+    return formatBytes(n);
+  } catch {
+    return `${Math.floor(n)} bytes`;
   }
-  return `${v >= 10 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
 /** `0:07`, `1:10`, `12:03`. */

@@ -39,6 +39,21 @@ pub fn error_classes() -> JsValue {
     glue::ERROR_CLASSES.with(|c| JsValue::from(c.clone()))
 }
 
+/// A byte count for people, in binary units (1 KB = 1024 bytes, 1 MB =
+/// 1024 × 1024 bytes), the units of the 200 MB upload limit and of every size
+/// the client's own messages give: `512` → `"512 bytes"`, `1572864` →
+/// `"1.5 MB"`, `209715200` → `"200 MB"`. A fraction of a byte is dropped.
+/// Anything that is not a finite number ≥ 0 (`NaN`, `Infinity`, negative)
+/// gives `""`: there is no size to show.
+#[wasm_bindgen(js_name = formatBytes)]
+pub fn format_bytes(n: f64) -> String {
+    if !n.is_finite() || n < 0.0 {
+        return String::new();
+    }
+    // In range by the check above; `as` saturates past u64::MAX.
+    crate::core::error::human_bytes(n as u64)
+}
+
 /// Routes what a user typed: `"export" | "credits" | "state" | "upload" | "chat"`,
 /// and for chat the finer intent (e.g. `"aspect_ratio"`).
 #[wasm_bindgen(js_name = routeIntent, unchecked_return_type = "{ action: string; intent?: string }")]

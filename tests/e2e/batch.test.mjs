@@ -8,21 +8,17 @@ import path from 'node:path';
 import * as h from './harness.mjs';
 
 let emu;
-let browser;
 let page;
+let close;
 const fx = h.fixtures();
 
 before(async () => {
   // Enough credits for two generations.
-  emu = await h.startEmulator({ speed: 20, args: ['--credits', '500'] });
-  browser = await h.launchBrowser();
-  page = await h.openPage(browser, emu);
-  await h.waitConnected(page);
+  ({ emu, page, close } = await h.startStudio({ speed: 20, args: ['--credits', '500'], connected: true }));
 });
 
 after(async () => {
-  await browser?.close();
-  await emu?.stop();
+  await close?.();
 });
 
 test('two files upload together, each with its own progress; a bad one is refused before sending', async () => {

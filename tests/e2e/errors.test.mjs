@@ -7,20 +7,16 @@ import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 
 let emu;
-let browser;
 let page;
+let close;
 const fx = h.fixtures();
 
 before(async () => {
-  emu = await h.startEmulator({ speed: 20 });
-  browser = await h.launchBrowser();
-  page = await h.openPage(browser, emu);
-  await h.waitConnected(page);
+  ({ emu, page, close } = await h.startStudio({ speed: 20, connected: true }));
 });
 
 after(async () => {
-  await browser?.close();
-  await emu?.stop();
+  await close?.();
 });
 
 test('out of credits: plain explanation, registration link, one-step retry', async () => {

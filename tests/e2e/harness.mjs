@@ -158,6 +158,31 @@ export async function openPage(browser, emu, { viewport = DESKTOP, clearStorage 
   return page;
 }
 
+/**
+ * The set-up every e2e file shares: its own emulator serving www/ (`speed`,
+ * extra `args`), a fresh Chromium, and unless `open` is false the page opened
+ * in it (`viewport`; `connected: true` also waits until it is connected).
+ * Resolves `{ emu, browser, page, close }`; `close()` ends the browser, then
+ * the emulator. If a step fails, what was started is ended before rejecting.
+ */
+export async function startStudio({ speed = 20, args = [], open = true, viewport = DESKTOP, connected = false } = {}) {
+  const emu = await startEmulator({ speed, args });
+  let browser;
+  const close = async () => {
+    await browser?.close();
+    await emu.stop();
+  };
+  try {
+    browser = await launchBrowser();
+    const page = open ? await openPage(browser, emu, { viewport }) : null;
+    if (page && connected) await waitConnected(page);
+    return { emu, browser, page, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 /** Waits until the page says it is connected, and returns the credit count. */
 export async function waitConnected(page) {
   await page.waitForSelector('#conn[data-state="ok"]', { timeout: 30000 });

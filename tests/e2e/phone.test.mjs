@@ -5,20 +5,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 
-let emu;
-let browser;
 let page;
+let close;
 const fx = h.fixtures();
 
 before(async () => {
-  emu = await h.startEmulator({ speed: 20 });
-  browser = await h.launchBrowser();
-  page = await h.openPage(browser, emu, { viewport: h.PHONE });
+  ({ page, close } = await h.startStudio({ speed: 20, viewport: h.PHONE }));
 });
 
 after(async () => {
-  await browser?.close();
-  await emu?.stop();
+  await close?.();
 });
 
 async function assertNoOverflow(step) {

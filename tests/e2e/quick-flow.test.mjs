@@ -8,19 +8,17 @@ import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 
 let emu;
-let browser;
 let page;
+let close;
 const fx = h.fixtures();
 
 before(async () => {
-  emu = await h.startEmulator({ speed: 20 });
-  browser = await h.launchBrowser();
-  page = await h.openPage(browser, emu);
+  // Not waiting for the connection: the first test watches it happen.
+  ({ emu, page, close } = await h.startStudio({ speed: 20 }));
 });
 
 after(async () => {
-  await browser?.close();
-  await emu?.stop();
+  await close?.();
 });
 
 test('connects: "Setting things up…" then connected with credits', async () => {

@@ -9,15 +9,15 @@ import * as h from './harness.mjs';
 
 let emu;
 let browser;
+let close;
 
 before(async () => {
-  emu = await h.startEmulator({ speed: 20 });
-  browser = await h.launchBrowser();
+  // A page of its own, opened by the test: no storage clearing, no recorders.
+  ({ emu, browser, close } = await h.startStudio({ speed: 20, open: false }));
 });
 
 after(async () => {
-  await browser?.close();
-  await emu?.stop();
+  await close?.();
 });
 
 test('the wasm is fetched once, by the preload, and the page connects', async () => {

@@ -7,23 +7,19 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 
-let emu;
-let browser;
 let page;
+let close;
 const fx = h.fixtures();
 
 before(async () => {
-  emu = await h.startEmulator({ speed: 20 });
-  browser = await h.launchBrowser();
-  page = await h.openPage(browser, emu);
+  ({ page, close } = await h.startStudio({ speed: 20 }));
   await page.evaluate(() => sessionStorage.setItem('nemovideo.demo.timing', JSON.stringify({ stillWorkingMs: 400 })));
   await page.reload();
   await h.waitConnected(page);
 });
 
 after(async () => {
-  await browser?.close();
-  await emu?.stop();
+  await close?.();
 });
 
 test('a long silent stretch shows "still working", and the turn still completes', async () => {

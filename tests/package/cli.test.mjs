@@ -1,12 +1,13 @@
 // (5) The CLI from the installed tarball: `generate` makes a real MP4 (H.264)
-// from an image against the emulator; --json, exit codes, and Ctrl-C during a
-// render prints the resume command, which then finishes the job.
+// from an image against the emulator; --json, exit codes, Ctrl-C during a
+// render prints the resume command, which then finishes the job; and sizes
+// are shown in the binary units of the 200 MB upload limit.
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { ARTIFACTS, ffprobe, installedProject, makePhoto, run, startEmulator, tempDir } from './helpers.mjs';
+import { ARTIFACTS, ffprobe, installedProject, makeMp4, makePhoto, run, startEmulator, tempDir } from './helpers.mjs';
 
 let emu;
 let project;
@@ -103,4 +104,40 @@ test('Ctrl-C during a render prints the resume command; export picks the render 
   const out = JSON.parse(resumed.stdout);
   assert.equal(out.renderId, renderId, 'the same render was picked up, not a new one');
   assert.equal(ffprobe(join(project, 'c2.mp4')).find((s) => s.codec_type === 'video').codec_name, 'h264');
+});
+
+test('sizes are in binary units: a file at the 200 MB limit reads "200 MB"; one byte over is refused before sending', async () => {
+  // Sparse MP4s (an ftyp box, then a hole made by truncate): no disk to speak of.
+  const LIMIT = 200 * 1024 * 1024; // 209,715,200 bytes, MAX_UPLOAD_BYTES
+  const atLimit = join(project, 'at-limit.mp4');
+  const overLimit = join(project, 'over-limit.mp4');
+  makeMp4(atLimit, LIMIT);
+  makeMp4(overLimit, LIMIT + 1);
+  const stats = async () => (await (await fetch(`${emu.url}/__emulator/stats`)).json()).global;
+  const before = await stats();
+
+  // At the limit: the upload line says 200 MB (decimal units would say 210 MB).
+  // The emulator answers that upload with an injected 500 (reading the body
+  // and dropping it), so nothing is stored.
+  await fetch(`${emu.url}/__emulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ endpoint: 'upload', kind: 'http_500_html', count: 1 }),
+  });
+  const at = await cli(['upload', '--api', emu.url, atLimit]);
+  assert.match(at.stderr, /^upload… at-limit\.mp4 \(200 MB\)$/m, at.stderr);
+  assert.doesNotMatch(at.stderr, /MB, over the/, 'not refused as too large');
+  assert.notEqual(at.code, 0, 'the injected 500 failed the upload');
+
+  // One byte over: refused locally (exit 4), the limit in the same units, bytes to tell them apart.
+  const over = await cli(['upload', '--api', emu.url, '--json', overLimit]);
+  assert.equal(over.code, 4, over.stderr);
+  assert.match(over.stderr, /^upload… over-limit\.mp4 \(200 MB\)$/m);
+  const error = JSON.parse(over.stdout).error;
+  assert.equal(error.kind, 'file_too_large');
+  assert.match(error.message, /"over-limit\.mp4" is 200 MB \(209715201 bytes\), over the 200 MB \(209715200 bytes\) limit/);
+  assert.match(over.stderr, /over the 200 MB \(209715200 bytes\) limit/);
+
+  const after = await stats();
+  assert.equal(after.uploads, before.uploads, 'no file was stored');
 });
