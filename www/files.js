@@ -33,9 +33,14 @@ export function validate(file) {
   }
   if (file.size === 0) return { ok: false, reason: 'This file is empty.' };
   if (file.size > MAX_BYTES) {
+    // Just over the limit rounds to the limit itself ("200 MB"): then the
+    // exact byte counts say why it is refused.
+    const size = humanBytes(file.size);
+    const limit = humanBytes(MAX_BYTES);
+    const exact = size === limit ? ` (${file.size.toLocaleString('en')} bytes, over ${MAX_BYTES.toLocaleString('en')})` : '';
     return {
       ok: false,
-      reason: `Too large (${humanBytes(file.size)}): the limit is 200 MB per file. Compress or trim it first.`,
+      reason: `Too large (${size}${exact}): the limit is ${limit} per file. Compress or trim it first.`,
     };
   }
   return { ok: true, kind };

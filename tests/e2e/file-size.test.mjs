@@ -60,6 +60,8 @@ test('a file at the 200 MB limit is listed as 200 MB; one byte more is refused w
   const reason = await over.locator('.file-status').textContent();
   assert.match(reason, /^Too large \(200 MB\b[^)]*\)/, reason);
   assert.match(reason, /the limit is 200 MB\b/, reason);
+  // Rounded, it would read "200 MB" over a "200 MB" limit: the exact counts say why.
+  assert.match(reason, /209,715,201 bytes, over 209,715,200/, reason);
 
   // Nothing was sent: the refusal is the page's own check.
   await over.locator('button').click();
