@@ -8,6 +8,7 @@ pub mod api;
 pub mod error;
 pub mod event_batch;
 pub mod events;
+pub mod exchange;
 pub mod export;
 pub mod format;
 pub mod gui;

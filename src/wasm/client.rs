@@ -1,20 +1,25 @@
-//! `NemoClient`: configuration, the token, and every request's recovery
-//! policy (one shared re-authentication on 1001, one retry after a 429).
+//! `NemoClient`: configuration, the token, and the one driver that runs every
+//! request through the core's auth-and-retry machine ([`Exchange`]: one
+//! shared re-authentication on 1001, the waits after a 429, one re-send of a
+//! GET that timed out). The rules live in the core; here are only the
+//! fetches, the timers and the shared token request's promise.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::api::{
-    self, endpoints, normalize_base_url, parse_credits, parse_session, parse_token, read_envelope,
+    self, endpoints, normalize_base_url, parse_credits, parse_session, parse_token,
     read_envelope_doc, ApiRequest, Attribution, Credits, ErrorContext, Method, SessionInfo,
     DEFAULT_BASE_URL, DEFAULT_WEB_URL,
 };
-use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::error::{Error, Result};
+use crate::core::exchange::{Exchange, Input, Step, Ticket, TokenGate};
 use crate::core::json::Value;
-use crate::core::policy::{RetryBudget, RetryDecision, Timing};
+use crate::core::policy::Timing;
 
 use super::convert::{error_to_js, get, get_f64, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
@@ -45,6 +50,9 @@ pub struct ClientConfig {
     pub timing: Timing,
     /// Whether the anonymous token may be kept in storage (off by default).
     pub persist_token: bool,
+    /// Whether turns ask for token streaming (`"streaming": true`) unless
+    /// `send` says otherwise. On by default: text appears as it is written.
+    pub streaming: bool,
 }
 
 impl Default for ClientConfig {
@@ -58,47 +66,38 @@ impl Default for ClientConfig {
             attribution: Attribution::default(),
             timing: Timing::default(),
             persist_token: false,
+            streaming: true,
         }
     }
 }
 
-#[derive(Default)]
 struct Auth {
-    token: Option<String>,
+    /// The token and the rules of the one shared token request (who starts
+    /// it, who joins it, when an abandoned one stops): see [`TokenGate`].
+    gate: TokenGate,
     user_id: Option<String>,
     client_id: Option<String>,
-    /// True when the token came from the anonymous call, so a 1001 may be
-    /// answered by asking for a new one. An integrator's token is theirs to
-    /// renew: we report its expiry instead of swapping identities.
-    anonymous: bool,
-    /// The one token request in flight, shared by every caller waiting on it.
+    /// The JS side of the gate's token request in flight.
     pending: Option<PendingToken>,
-    /// The number of the next shared token request.
-    next_token_request: u32,
 }
 
-/// The shared token request in flight.
+/// The shared token request in flight: its promise, shared by every caller
+/// waiting on it, and what stops it once they all gave up (so an abandoned
+/// request keeps no connection or timer).
 struct PendingToken {
-    promise: Promise,
-    /// Stops the request once every caller waiting on it has given up, so
-    /// an abandoned request keeps no connection or timer.
-    stop: AbortController,
-    /// How many callers are waiting on it.
-    waiters: u32,
-    /// Which request this is (a finished or abandoned one must not clear
-    /// the next one's slot).
+    /// The gate's number of the request.
     number: u32,
+    promise: Promise,
+    stop: AbortController,
 }
 
 pub(crate) struct Inner {
     pub(crate) cfg: ClientConfig,
     auth: RefCell<Auth>,
     /// The `fetch` init of the last body-less GET and the token it carries:
-    /// reused while the token stays the same (the headers never change).
+    /// reused while the token stays the same (the headers never change), by
+    /// every such GET (state, credits, render status).
     get_init: RefCell<Option<(Option<String>, JsValue)>>,
-    /// The credits URL as a JS string, made once: the fast path of
-    /// `credits()` hands it to `fetch` without re-encoding it per call.
-    credits_url: JsValue,
     storage: JsValue,
     pub(crate) on_handle: JsValue,
 }
@@ -108,6 +107,47 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct NemoClient {
     pub(crate) inner: Rc<Inner>,
+}
+
+/// How [`NemoClient::drive`] reads a reply.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A small JSON envelope, read whole within the request time limit.
+    Doc,
+    /// A stream: a 2xx reply that is not JSON is the success, unread.
+    Stream,
+}
+
+/// A successful reply.
+enum Got {
+    Doc(Value<'static>),
+    Stream(glue::Response),
+}
+
+impl Got {
+    fn doc(self) -> Result<Value<'static>> {
+        match self {
+            Got::Doc(v) => Ok(v),
+            Got::Stream(_) => Err(mismatch()),
+        }
+    }
+
+    fn stream(self) -> Result<glue::Response> {
+        match self {
+            Got::Stream(r) => Ok(r),
+            Got::Doc(_) => Err(mismatch()),
+        }
+    }
+}
+
+#[inline(never)]
+fn mismatch() -> Error {
+    Error::protocol("the reply was not of the kind asked for")
+}
+
+/// The clock of the retry machine (only differences matter).
+fn now_ms() -> u64 {
+    glue::date_now() as u64
 }
 
 impl NemoClient {
@@ -123,18 +163,16 @@ impl NemoClient {
             glue::default_storage()
         };
         let auth = Auth {
-            anonymous: cfg.token.is_none(),
-            token: cfg.token.clone(),
+            gate: TokenGate::new(cfg.token.clone()),
+            user_id: None,
             client_id: cfg.client_id.clone(),
-            ..Auth::default()
+            pending: None,
         };
-        let credits_url = format!("{}{}", cfg.base_url, endpoints::credits().path).into();
         Ok(NemoClient {
             inner: Rc::new(Inner {
                 cfg,
                 auth: RefCell::new(auth),
                 get_init: RefCell::new(None),
-                credits_url,
                 storage,
                 on_handle,
             }),
@@ -176,117 +214,108 @@ impl NemoClient {
 
     /// The token: given, cached, or fetched once (concurrent callers share
     /// the one request).
-    pub async fn ensure_token(&self, signal: &AbortSignal) -> Result<String> {
-        if let Some(t) = self.inner.auth.borrow().token.clone() {
-            return Ok(t);
-        }
-        if self.inner.cfg.persist_token {
-            if let Ok(v) = await_js(glue::storage_get(&self.inner.storage, TOKEN_KEY)).await {
-                if let Some(t) = v.as_string().filter(|t| !t.is_empty()) {
-                    let mut auth = self.inner.auth.borrow_mut();
-                    auth.token = Some(t.clone());
-                    auth.anonymous = true;
-                    return Ok(t);
-                }
-            }
-        }
-        self.refresh_token(None, signal).await
+    pub fn ensure_token<'a>(
+        &'a self,
+        signal: &'a AbortSignal,
+    ) -> impl Future<Output = Result<String>> + 'a {
+        self.token_for(None, signal)
     }
 
-    /// Replaces `stale` (the token a request failed with) by a new anonymous
-    /// token. If another request already replaced it, that token is used:
-    /// one re-authentication serves everyone waiting.
-    async fn refresh_token(&self, stale: Option<&str>, signal: &AbortSignal) -> Result<String> {
-        let (pending, number) = {
-            let mut auth = self.inner.auth.borrow_mut();
-            if let (Some(cur), Some(old)) = (auth.token.as_deref(), stale) {
-                if cur != old {
-                    return Ok(cur.to_string());
+    /// After a 1001 with `stale`: one shared re-authentication (or the
+    /// token that already replaced `stale`).
+    pub fn reauthenticate<'a>(
+        &'a self,
+        stale: &'a str,
+        signal: &'a AbortSignal,
+    ) -> impl Future<Output = Result<String>> + 'a {
+        self.token_for(Some(stale), signal)
+    }
+
+    /// A token: any (`stale: None`: the current one, the stored one, or a
+    /// new one) or one that replaces `stale`, which the server refused.
+    /// Who starts the one shared token request, who joins it and when it
+    /// stops is [`TokenGate`]'s to say; here are the storage and the
+    /// request's promise. The shared request is not tied to one caller's
+    /// signal: aborting one waiter must not fail the others.
+    async fn token_for(&self, stale: Option<&str>, signal: &AbortSignal) -> Result<String> {
+        let inner = &self.inner;
+        if stale.is_none() && inner.cfg.persist_token && inner.auth.borrow().gate.token().is_none()
+        {
+            if let Ok(v) = await_js(glue::storage_get(&inner.storage, TOKEN_KEY)).await {
+                if let Some(t) = v.as_string().filter(|t| !t.is_empty()) {
+                    inner.auth.borrow_mut().gate.restore(t);
                 }
             }
-            if stale.is_some() && !auth.anonymous {
-                return Err(Error::token_expired());
-            }
-            if auth.pending.is_none() {
-                auth.token = None;
-                let number = auth.next_token_request;
-                auth.next_token_request = number.wrapping_add(1);
-                let stop = AbortController::new();
-                let this = self.clone();
-                let stop_signal = stop.signal();
-                // The shared request is not tied to one caller's signal:
-                // aborting one waiter must not fail the others. It stops
-                // only when every waiter has gone (see below).
-                let promise = glue::quiet(&spawn_promise(async move {
-                    let r = this.fetch_token(&stop_signal).await;
-                    let mut auth = this.inner.auth.borrow_mut();
-                    if auth.pending.as_ref().is_some_and(|p| p.number == number) {
-                        auth.pending = None;
-                    }
-                    r.map(JsValue::from).map_err(|e| error_to_js(&e))
-                }));
-                auth.pending = Some(PendingToken {
-                    promise,
-                    stop,
-                    waiters: 0,
-                    number,
-                });
-            }
-            match auth.pending.as_mut() {
-                Some(p) => {
-                    p.waiters += 1;
-                    (p.promise.clone(), p.number)
+        }
+        let (number, promise) = {
+            let mut auth = inner.auth.borrow_mut();
+            let number = match auth.gate.request(stale) {
+                Ticket::Ready(t) => return Ok(t),
+                Ticket::Refused => return Err(Error::token_expired()),
+                Ticket::Join(number) => number,
+                Ticket::Start(number) => {
+                    let stop = AbortController::new();
+                    let (this, stop_signal) = (self.clone(), stop.signal());
+                    let promise = glue::quiet(&spawn_promise(async move {
+                        this.fetch_token(number, &stop_signal)
+                            .await
+                            .map(JsValue::from)
+                            .map_err(|e| error_to_js(&e))
+                    }));
+                    auth.pending = Some(PendingToken {
+                        number,
+                        promise,
+                        stop,
+                    });
+                    number
                 }
+            };
+            match auth.pending.as_ref().filter(|p| p.number == number) {
+                Some(p) => (number, p.promise.clone()),
                 None => return Err(Error::protocol("the token request vanished")),
             }
         };
-        let waited = abortable(pending, signal).await;
+        let waited = abortable(promise, signal).await;
         // The last waiter to give up stops the request (outside the borrow:
         // aborting runs the signal's listeners).
-        let abandoned = {
-            let mut auth = self.inner.auth.borrow_mut();
-            match auth.pending.as_mut().filter(|p| p.number == number) {
-                Some(p) => {
-                    p.waiters = p.waiters.saturating_sub(1);
-                    if waited.is_err() && p.waiters == 0 {
-                        auth.pending.take().map(|p| p.stop)
-                    } else {
-                        None
-                    }
-                }
-                None => None,
+        let stop = {
+            let mut auth = inner.auth.borrow_mut();
+            if auth.gate.leave(number, waited.is_err()) {
+                auth.pending.take_if(|p| p.number == number).map(|p| p.stop)
+            } else {
+                None
             }
         };
-        if let Some(stop) = abandoned {
+        if let Some(stop) = stop {
             stop.abort();
         }
-        let waited = waited?;
-        waited
+        waited?
             .as_string()
             .ok_or_else(|| Error::protocol("the token request returned nothing"))
     }
 
-    /// The anonymous token call; `signal` fires once nobody waits for it.
-    async fn fetch_token(&self, signal: &AbortSignal) -> Result<String> {
-        let client_id = self.ensure_client_id().await?;
-        let req = endpoints::anonymous_token(&client_id);
-        let data = self.exchange(&req, None, signal).await;
-        let data = match data {
-            // 429 on the token call: wait, then one retry, like any request.
-            Err(e) if e.kind() == ErrorKind::RateLimited => {
-                self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
-                    .await?;
-                self.exchange(&req, None, signal).await?
-            }
-            other => other?,
+    /// The gate's token request `number`: the anonymous token call, through
+    /// the same machine as any request (unauthenticated; a 429 is waited
+    /// out); `signal` fires once nobody waits for it.
+    async fn fetch_token(&self, number: u32, signal: &AbortSignal) -> Result<String> {
+        let got = match self.ensure_client_id().await {
+            Ok(id) => self
+                .drive(&endpoints::anonymous_token(&id), Read::Doc, signal)
+                .await
+                .and_then(Got::doc)
+                .and_then(|doc| parse_token(&api::take_data(doc))),
+            Err(e) => Err(e),
         };
-        let grant = parse_token(&data)?;
-        {
+        let grant = {
             let mut auth = self.inner.auth.borrow_mut();
-            auth.token = Some(grant.token.clone());
+            let token = got.as_ref().ok().map(|g| g.token.clone());
+            if auth.gate.finish(number, token) {
+                auth.pending = None;
+            }
+            let grant = got?;
             auth.user_id = Some(grant.user_id.clone()).filter(|u| !u.is_empty());
-            auth.anonymous = true;
-        }
+            grant
+        };
         if self.inner.cfg.persist_token {
             let _ = await_js(glue::storage_set(
                 &self.inner.storage,
@@ -298,40 +327,100 @@ impl NemoClient {
         Ok(grant.token)
     }
 
-    /// After a 1001 with `stale`: one shared re-authentication.
-    pub async fn reauthenticate(&self, stale: &str, signal: &AbortSignal) -> Result<String> {
-        self.refresh_token(Some(stale), signal).await
-    }
-
-    /// One HTTP exchange and its envelope's `data`, without recovery.
-    async fn exchange(
-        &self,
-        req: &ApiRequest,
-        token: Option<&str>,
-        signal: &AbortSignal,
-    ) -> Result<Value<'static>> {
-        self.exchange_doc(req, token, signal)
-            .await
-            .map(api::take_data)
-    }
-
-    /// One HTTP exchange and its whole envelope document, without recovery.
-    async fn exchange_doc(
-        &self,
-        req: &ApiRequest,
-        token: Option<&str>,
-        signal: &AbortSignal,
-    ) -> Result<Value<'static>> {
-        let url = format!("{}{}", self.inner.cfg.base_url, req.path);
-        let init = self.init_for(req, token);
-        let limit = self.inner.cfg.timing.request_timeout_ms;
-        let (status, body) = http::exchange(&url, &init, signal, limit).await?;
-        let user_id = self.user_id();
-        let ctx = ErrorContext {
-            web_url: &self.inner.cfg.web_url,
-            user_id: user_id.as_deref(),
+    /// Runs `req` through the core's [`Exchange`]: gets a token when it
+    /// needs one, sends, and does what the machine says after each reply
+    /// (re-authenticate, wait, send again, give up). The one place a
+    /// request is retried.
+    async fn drive(&self, req: &ApiRequest, read: Read, signal: &AbortSignal) -> Result<Got> {
+        let credential = self.inner.auth.borrow().gate.credential(req.authenticated);
+        let mut exchange = Exchange::new(&self.inner.cfg.timing, req.is_idempotent(), credential);
+        let mut input = if signal.aborted() {
+            Input::Aborted
+        } else {
+            Input::Start
         };
-        read_envelope_doc(status, &body, ctx).map(Value::into_owned)
+        let mut got = None;
+        loop {
+            input = match exchange.handle(input) {
+                Step::Authenticate { stale } => {
+                    match self.token_for(stale.as_deref(), signal).await {
+                        Ok(t) => Input::Token(t),
+                        Err(e) => Input::Failed(e),
+                    }
+                }
+                Step::Send { token } => {
+                    let result = self
+                        .send(req, token.as_deref(), read, signal)
+                        .await
+                        .map(|g| got = Some(g));
+                    Input::Reply {
+                        now_ms: now_ms(),
+                        result,
+                        aborted: signal.aborted(),
+                    }
+                }
+                Step::WaitUntil { at_ms } => {
+                    match self.wait(at_ms.saturating_sub(now_ms()), signal).await {
+                        Ok(()) => Input::Waited,
+                        Err(e) => Input::Failed(e),
+                    }
+                }
+                Step::Done => return got.ok_or_else(mismatch),
+                Step::Fail(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sends `req` once with `token` and reads the reply: the success, or
+    /// the error it is (for the machine to judge). A small reply is read
+    /// whole within `timing.requestTimeoutMs`; a stream's error body is
+    /// read only when it is not the stream.
+    async fn send(
+        &self,
+        req: &ApiRequest,
+        token: Option<&str>,
+        read: Read,
+        signal: &AbortSignal,
+    ) -> Result<Got> {
+        let cfg = &self.inner.cfg;
+        let url = format!("{}{}", cfg.base_url, req.path);
+        let (status, body) = match read {
+            Read::Doc => {
+                let init = self.init_for(req, token);
+                let limit = cfg.timing.request_timeout_ms;
+                http::text_reply(await_js(http::fetch_text(&url, &init, signal, limit)).await?)
+            }
+            Read::Stream => {
+                let init = http::init_object(req, token, &cfg.attribution);
+                let res: glue::Response = await_js(http::fetch(&url, &init, signal))
+                    .await?
+                    .unchecked_into();
+                let status = res.status();
+                let is_json = res
+                    .headers()
+                    .get("content-type")
+                    .is_some_and(|ct| crate::core::text::contains(&ct, "json"));
+                if (200..300).contains(&status) && !is_json {
+                    return Ok(Got::Stream(res));
+                }
+                // An error (or a JSON envelope where a stream was expected).
+                let body = await_js(res.text()).await?;
+                (status, body.as_string().unwrap_or_default())
+            }
+        };
+        let auth = self.inner.auth.borrow();
+        let ctx = ErrorContext {
+            web_url: &cfg.web_url,
+            user_id: auth.user_id.as_deref(),
+        };
+        match read_envelope_doc(status, &body, ctx) {
+            Ok(doc) if read == Read::Doc => Ok(Got::Doc(doc.into_owned())),
+            Ok(_) => Err(Error::protocol(format!(
+                "expected a stream, got a JSON reply (HTTP {})",
+                crate::core::format::Int::from(status)
+            ))),
+            Err(e) => Err(e),
+        }
     }
 
     /// The `fetch` init for `req`; a body-less GET's is built once per token.
@@ -341,23 +430,17 @@ impl NemoClient {
             return http::init_object(req, token, attribution).into();
         }
         let token = token.filter(|_| req.authenticated);
-        if let Some(init) = self.cached_get_init(token) {
-            return init;
+        if let Some((t, init)) = self.inner.get_init.borrow().as_ref() {
+            if t.as_deref() == token {
+                return init.clone();
+            }
         }
         let init: JsValue = http::init_object(req, token, attribution).into();
         *self.inner.get_init.borrow_mut() = Some((token.map(str::to_owned), init.clone()));
         init
     }
 
-    /// The cached init of an authenticated body-less GET, if made for `token`.
-    fn cached_get_init(&self, token: Option<&str>) -> Option<JsValue> {
-        match self.inner.get_init.borrow().as_ref() {
-            Some((t, init)) if t.as_deref() == token => Some(init.clone()),
-            _ => None,
-        }
-    }
-
-    /// Sends `req` with the protocol's recovery ([`RetryBudget`]): a 1001
+    /// Sends `req` with the protocol's recovery (see [`Exchange`]): a 1001
     /// gets one shared re-authentication and one retry; a 429 one retry
     /// after the wait; a timeout one immediate retry if `req` is idempotent
     /// (a GET), none otherwise.
@@ -371,109 +454,18 @@ impl NemoClient {
         req: &ApiRequest,
         signal: &AbortSignal,
     ) -> Result<Value<'static>> {
-        self.request_doc_from(req, None, signal).await
+        self.drive(req, Read::Doc, signal).await?.doc()
     }
 
-    /// [`request_doc`](Self::request_doc); with `failed`, continued from a
-    /// first reply that was that error (the request was sent with that
-    /// token): the recovery starts there, nothing is sent twice.
-    async fn request_doc_from(
-        &self,
-        req: &ApiRequest,
-        mut failed: Option<(Error, Option<String>)>,
-        signal: &AbortSignal,
-    ) -> Result<Value<'static>> {
-        let mut budget = RetryBudget::for_request(&self.inner.cfg.timing, req.is_idempotent());
-        loop {
-            let (err, token) = match failed.take() {
-                Some(f) => f,
-                None => {
-                    let token = if req.authenticated {
-                        Some(self.ensure_token(signal).await?)
-                    } else {
-                        None
-                    };
-                    match self.exchange_doc(req, token.as_deref(), signal).await {
-                        Err(e) => (e, token),
-                        ok => return ok,
-                    }
-                }
-            };
-            // The caller's own signal ran out (an `AbortSignal.timeout`):
-            // that timeout is theirs, not one to answer with a re-send.
-            if err.kind() == ErrorKind::Timeout && signal.aborted() {
-                return Err(err);
-            }
-            let now = glue::date_now() as u64;
-            match budget.on_error(now, err.kind()) {
-                RetryDecision::Reauthenticate if req.authenticated => {
-                    self.refresh_token(token.as_deref(), signal).await?;
-                }
-                RetryDecision::RetryAt { at_ms } => {
-                    if at_ms > now {
-                        self.wait(at_ms - now, signal).await?;
-                    }
-                }
-                _ => return Err(err),
-            }
-        }
-    }
-
-    /// Like [`request`](Self::request), returning the raw response for
-    /// streaming bodies (SSE, downloads). Envelope errors are read from the
-    /// body only when the status is not 2xx.
+    /// Like [`request`](Self::request) (the same recovery), returning the
+    /// raw response for a streaming body (the agent's SSE). The envelope is
+    /// read from the body only when the reply is not 2xx or is JSON.
     pub async fn request_stream(
         &self,
         req: &ApiRequest,
         signal: &AbortSignal,
     ) -> Result<glue::Response> {
-        let mut reauthed = false;
-        let mut rate_limited = false;
-        loop {
-            let token = self.ensure_token(signal).await?;
-            let res = http::send(
-                &self.inner.cfg.base_url,
-                req,
-                Some(&token),
-                &self.inner.cfg.attribution,
-                signal,
-            )
-            .await?;
-            let status = res.status();
-            let is_json = res
-                .headers()
-                .get("content-type")
-                .is_some_and(|ct| crate::core::text::contains(&ct, "json"));
-            if (200..300).contains(&status) && !is_json {
-                return Ok(res);
-            }
-            // An error (or a JSON envelope where a stream was expected).
-            let body = http::text(&res).await?;
-            let user_id = self.user_id();
-            let ctx = ErrorContext {
-                web_url: &self.inner.cfg.web_url,
-                user_id: user_id.as_deref(),
-            };
-            let err = match read_envelope(status, &body, ctx) {
-                Err(e) => e,
-                Ok(_) => Error::protocol(format!(
-                    "expected a stream, got a JSON reply (HTTP {})",
-                    crate::core::format::Int::from(status)
-                )),
-            };
-            match err.kind() {
-                ErrorKind::TokenExpired if !reauthed => {
-                    reauthed = true;
-                    self.refresh_token(Some(&token), signal).await?;
-                }
-                ErrorKind::RateLimited if !rate_limited => {
-                    rate_limited = true;
-                    self.wait(self.inner.cfg.timing.rate_limit_wait_ms, signal)
-                        .await?;
-                }
-                _ => return Err(err),
-            }
-        }
+        self.drive(req, Read::Stream, signal).await?.stream()
     }
 
     /// Waits `ms`, or fails with `Aborted` when `signal` fires.
@@ -505,35 +497,7 @@ impl NemoClient {
 
     /// The credit balance.
     pub async fn credits_with(&self, signal: &AbortSignal) -> Result<Credits> {
-        self.credits_after(None, signal).await
-    }
-
-    /// The credit balance; with `failed`, the rest of a request whose first
-    /// reply (sent with that token) was that error.
-    async fn credits_after(
-        &self,
-        failed: Option<(Error, Option<String>)>,
-        signal: &AbortSignal,
-    ) -> Result<Credits> {
-        let doc = self
-            .request_doc_from(&endpoints::credits(), failed, signal)
-            .await?;
-        parse_credits(&api::take_data(doc))
-    }
-
-    /// `credits_after` as a promise of the JS object.
-    fn credits_promise(
-        &self,
-        failed: Option<(Error, Option<String>)>,
-        signal: AbortSignal,
-    ) -> Promise {
-        let this = self.clone();
-        http::spawn_promise(async move {
-            this.credits_after(failed, &signal)
-                .await
-                .map(|c| credits_to_js(&c).into())
-                .map_err(|e| error_to_js(&e))
-        })
+        parse_credits(&self.request(&endpoints::credits(), signal).await?)
     }
 
     /// The claim link for a session: `<web>/workspace/claim?ct=…`.
@@ -568,16 +532,15 @@ fn valid_client_id(s: &str) -> bool {
 /// Reads the per-call `{ signal }` option; returns an internal controller
 /// linked to it, so every call can be aborted and can also abort itself.
 pub(crate) fn linked_signal(options: &JsValue) -> AbortSignal {
-    given_signal(options).unwrap_or_else(never_signal)
-}
-
-/// The per-call `{ signal }` option, if one was given.
-fn given_signal(options: &JsValue) -> Option<AbortSignal> {
     if options.is_undefined() {
-        return None;
+        return never_signal();
     }
     let given = get(options, "signal");
-    given.is_object().then(|| given.unchecked_into())
+    if given.is_object() {
+        given.unchecked_into()
+    } else {
+        never_signal()
+    }
 }
 
 thread_local! {
@@ -640,6 +603,7 @@ pub(crate) fn config_from_js(options: &JsValue) -> Result<ClientConfig> {
         cfg.attribution.platform = s;
     }
     cfg.persist_token = get(options, "persistToken").as_bool().unwrap_or(false);
+    cfg.streaming = get(options, "streaming").as_bool().unwrap_or(true);
     let timing = get(options, "timing");
     if timing.is_object() {
         cfg.timing = timing_from_js(&timing, cfg.timing);
@@ -839,124 +803,15 @@ impl NemoClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
-        let signal = given_signal(&options);
-        match self.credits_fast(signal.as_ref()) {
-            Some(p) => p,
-            None => self.credits_promise(None, signal.unwrap_or_else(never_signal)),
-        }
-    }
-}
-
-// ---- credits(): the fast path --------------------------------------------
-//
-// With a token at hand, `credits()` needs no Rust future: the JS glue sends
-// the request (`getThen`) and hands status and body to `READ_CREDITS`, which
-// reads the envelope here, in wasm. Only a reply that calls for a recovery
-// (1001, 429) continues as a future, from that reply: nothing is sent twice.
-// The reader function is made once; a call's state (client, token, signal)
-// waits in `CALLS` under the number the glue passes back.
-
-/// A `credits()` call in flight on the fast path.
-struct Call {
-    client: NemoClient,
-    token: String,
-    /// The caller's signal, if any (the recovery path needs one).
-    signal: Option<AbortSignal>,
-}
-
-type Reader = Closure<dyn Fn(u32, u16, JsValue) -> std::result::Result<JsValue, JsValue>>;
-
-thread_local! {
-    static CALLS: RefCell<Vec<Option<Call>>> = const { RefCell::new(Vec::new()) };
-    static READ_CREDITS: Reader = Closure::new(read_credits);
-}
-
-fn park_call(call: Call) -> u32 {
-    CALLS.with(|c| {
-        let mut calls = c.borrow_mut();
-        match calls.iter().position(Option::is_none) {
-            Some(i) => {
-                calls[i] = Some(call);
-                i as u32
-            }
-            None => {
-                calls.push(Some(call));
-                (calls.len() - 1) as u32
-            }
-        }
-    })
-}
-
-fn take_call(id: u32) -> Option<Call> {
-    CALLS.with(|c| c.borrow_mut().get_mut(id as usize).and_then(Option::take))
-}
-
-impl NemoClient {
-    /// `credits()` without a future, when a token is at hand. Per call this
-    /// crosses into JS only for the signal (when given) and the fetch.
-    fn credits_fast(&self, signal: Option<&AbortSignal>) -> Option<Promise> {
-        let token = self.inner.auth.borrow().token.clone()?;
-        if signal.is_some_and(AbortSignal::aborted) {
-            return Some(Promise::reject(&error_to_js(&Error::aborted())));
-        }
-        let init = self
-            .cached_get_init(Some(&token))
-            .unwrap_or_else(|| self.init_for(&endpoints::credits(), Some(&token)));
-        let id = park_call(Call {
-            client: self.clone(),
-            token,
-            signal: signal.cloned(),
-        });
-        let url = &self.inner.credits_url;
-        let limit = self.inner.cfg.timing.request_timeout_ms as f64;
-        Some(READ_CREDITS.with(|read| glue::get_then(url, &init, signal, limit, id, read.as_ref())))
-    }
-}
-
-/// Reads a `credits()` reply (`status`, body text): the balance, the error,
-/// or (when the reply calls for a recovery) a promise of the rest of the
-/// request. Status 0: the fetch or the body read failed with `body` (a
-/// timeout continues with the recovery too: the GET is sent once more).
-fn read_credits(id: u32, status: u16, body: JsValue) -> std::result::Result<JsValue, JsValue> {
-    let call = take_call(id).ok_or_else(|| error_to_js(&Error::protocol("lost the call")))?;
-    if status == 0 {
-        let err = super::convert::error_from_js(&body);
-        if err.kind() != ErrorKind::Timeout {
-            return Err(error_to_js(&err));
-        }
-        return Ok(call
-            .client
-            .credits_promise(
-                Some((err, Some(call.token))),
-                call.signal.unwrap_or_else(never_signal),
-            )
-            .into());
-    }
-    let text = body.as_string().unwrap_or_default();
-    let read = {
-        let auth = call.client.inner.auth.borrow();
-        let ctx = ErrorContext {
-            web_url: &call.client.inner.cfg.web_url,
-            user_id: auth.user_id.as_deref(),
-        };
-        read_envelope(status, &text, ctx)
-    };
-    let err = match read {
-        Ok(data) => {
-            return parse_credits(&data)
+        let this = self.clone();
+        let signal = linked_signal(&options);
+        spawn_promise(async move {
+            this.credits_with(&signal)
+                .await
                 .map(|c| credits_to_js(&c).into())
                 .map_err(|e| error_to_js(&e))
-        }
-        Err(e) if matches!(e.kind(), ErrorKind::TokenExpired | ErrorKind::RateLimited) => e,
-        Err(e) => return Err(error_to_js(&e)),
-    };
-    Ok(call
-        .client
-        .credits_promise(
-            Some((err, Some(call.token))),
-            call.signal.unwrap_or_else(never_signal),
-        )
-        .into())
+        })
+    }
 }
 
 /// Credits as a JS object.

@@ -471,27 +471,6 @@ export async function fetchText(url, init, signal, ms) {
   }
 }
 
-/**
- * A GET read in wasm without a Rust future: `fetch`, the body as text (both
- * within `ms`, 0: no limit), then `read(id, status, text)` (wasm), whose
- * result the promise takes. A failed fetch or body read calls
- * `read(id, 0, error)` (which throws the typed error, or continues with the
- * recovery). `init` is not modified.
- */
-export function getThen(url, init, signal, ms, id, read) {
-  const d = limited(ms) ? new Deadline(signal, ms) : null;
-  const s = d ? d.signal : signal;
-  const failed = (e) => read(id, 0, d ? d.error(e) : e);
-  return fetch(url, s ? { ...init, signal: s } : init).then(
-    (res) =>
-      res.text().then((text) => {
-        if (d) d.done();
-        return read(id, res.status, text);
-      }, failed),
-    failed,
-  );
-}
-
 /** The credit balance as a plain object. */
 export function creditsObject(available, frozen, total) {
   return { available, frozen, total };
@@ -697,7 +676,7 @@ export async function downloadBlob(url, headers, signal, onProgress) {
 export function buildSseEvents(text, table) {
   const out = [];
   let at = 0;
-  for (let row = 0; row < table.length; row += 5) {
+  for (let row = 0; row < table.length; row += 6) {
     const flags = table[row];
     let type = 'message';
     if (flags & 1) {
@@ -713,7 +692,8 @@ export function buildSseEvents(text, table) {
       event.id = text.slice(at, idEnd);
       at = idEnd;
     }
-    if (flags & 4) event.retry = table[row + 4];
+    // Low and high 32 bits (at most 2^53 - 1: exact as a number).
+    if (flags & 4) event.retry = table[row + 5] * 4294967296 + table[row + 4];
     out.push(event);
   }
   return out;

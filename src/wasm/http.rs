@@ -1,7 +1,8 @@
 //! One HTTP exchange over the global `fetch`: build the request from a core
 //! [`ApiRequest`], send it with an `AbortSignal`, and map every platform
-//! failure to a typed core [`Error`]. No retries here: the client applies
-//! the protocol's recovery policy on top.
+//! failure to a typed core error. No retries here: the client's one driver
+//! runs every request through the core's
+//! [`Exchange`](crate::core::exchange::Exchange).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,10 +12,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::api::{common_headers, ApiRequest, Attribution};
-use crate::core::error::{Error, Result};
+use crate::core::error::Result;
 
 use super::convert::{error_from_js, Obj};
-use super::glue::{self, AbortSignal, Response};
+use super::glue::{self, AbortSignal};
 
 /// A future on the heap, with its type erased.
 type BoxedPromiseFuture = Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>;
@@ -70,45 +71,27 @@ pub(crate) fn fetch_signal(signal: &AbortSignal) -> Option<&AbortSignal> {
     (!super::client::is_never(signal)).then_some(signal)
 }
 
-/// Sends `req` to `base_url` and returns the raw `Response`.
-pub async fn send(
-    base_url: &str,
-    req: &ApiRequest,
-    token: Option<&str>,
-    attribution: &Attribution,
-    signal: &AbortSignal,
-) -> Result<Response> {
-    if signal.aborted() {
-        return Err(Error::aborted());
-    }
-    let url = format!("{base_url}{}", req.path);
-    let init = init_object(req, token, attribution);
-    let res = await_js(glue::global_fetch(&url, &init, fetch_signal(signal))).await?;
-    Ok(res.unchecked_into())
+/// Starts a fetch whose body is read as it comes (the agent stream):
+/// resolves to the `Response`. No time limit here: the turn bounds the wait
+/// for the headers, and the body has its own limits.
+pub fn fetch(url: &str, init: &Object, signal: &AbortSignal) -> Promise {
+    glue::global_fetch(url, init, fetch_signal(signal))
 }
 
-/// One whole exchange for a small reply: sends `init` (from
+/// Starts one whole exchange for a small reply: sends `init` (from
 /// [`init_object`], reusable) to `url` and reads the body as text, in one
-/// promise. Returns the status and the body. `timeout_ms` (0: none) bounds
-/// the whole exchange, headers and body: past it the fetch is aborted and
-/// the result is [`Error::request_timeout`].
-pub async fn exchange(
-    url: &str,
-    init: &JsValue,
-    signal: &AbortSignal,
-    timeout_ms: u64,
-) -> Result<(u16, String)> {
-    if signal.aborted() {
-        return Err(Error::aborted());
-    }
-    let p = glue::fetch_text(url, init, fetch_signal(signal), timeout_ms as f64);
-    let reply: glue::TextReply = await_js(p).await?.unchecked_into();
-    Ok((reply.status(), reply.text()))
+/// promise, which resolves to a [`glue::TextReply`] (see [`text_reply`]).
+/// `timeout_ms` (0: none) bounds the whole exchange, headers and body: past
+/// it the fetch is aborted and the promise rejects with a `TimeoutError`
+/// ([`Error::request_timeout`](crate::core::error::Error::request_timeout)
+/// once mapped). An already aborted `signal` rejects at once, sending
+/// nothing.
+pub fn fetch_text(url: &str, init: &JsValue, signal: &AbortSignal, timeout_ms: u64) -> Promise {
+    glue::fetch_text(url, init, fetch_signal(signal), timeout_ms as f64)
 }
 
-/// Reads the whole body as text (bounded by what the server sends; replies
-/// other than streams and downloads are small).
-pub async fn text(res: &Response) -> Result<String> {
-    let v = await_js(res.text()).await?;
-    Ok(v.as_string().unwrap_or_default())
+/// The status and the body of what [`fetch_text`] resolved to.
+pub fn text_reply(reply: JsValue) -> (u16, String) {
+    let reply: glue::TextReply = reply.unchecked_into();
+    (reply.status(), reply.text())
 }
