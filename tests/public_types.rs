@@ -131,10 +131,18 @@ fn the_cores_lists_name_every_variant() {
         Recovery::CheckConnection,
         Recovery::Retry,
         Recovery::FixInput,
+        Recovery::ReportBug,
+        Recovery::CheckAccess,
         Recovery::None,
     ];
     assert_eq!(
         set(recoveries.iter().map(Recovery::as_str)),
         set(Recovery::ACTIONS)
     );
+    // What crosses back from JS by name alone comes back the same.
+    for r in &recoveries {
+        if let Some(back) = Recovery::without_data(r.as_str()) {
+            assert_eq!(&back, r);
+        }
+    }
 }

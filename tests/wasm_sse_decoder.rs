@@ -58,8 +58,30 @@ fn events_are_plain_objects_with_spec_fields() {
     assert_eq!(get(&second, "retry").as_f64(), Some(1500.0));
 
     assert_eq!(d.last_event_id(), "7");
-    assert_eq!(d.retry(), Some(1500));
+    assert_eq!(d.retry(), Some(1500.0));
     assert_eq!(d.finish().length(), 0);
+}
+
+#[wasm_bindgen_test]
+fn retry_is_the_specs_integer_beyond_32_bits() {
+    // The reconnection time is the field's integer; it crosses to JS exactly
+    // up to Number.MAX_SAFE_INTEGER, and saturates there (a wait that long
+    // means never).
+    let mut d = SseDecoder::new(None).expect("ok");
+    let events = push(
+        &mut d,
+        b"retry: 4294967296\ndata: a\n\nretry: 9007199254740991\ndata: b\n\nretry: 99999999999999999999999\ndata: c\n\n",
+    );
+    assert_eq!(get(&events.get(0), "retry").as_f64(), Some(4_294_967_296.0));
+    assert_eq!(
+        get(&events.get(1), "retry").as_f64(),
+        Some(9_007_199_254_740_991.0)
+    );
+    assert_eq!(
+        get(&events.get(2), "retry").as_f64(),
+        Some(9_007_199_254_740_991.0)
+    );
+    assert_eq!(d.retry(), Some(9_007_199_254_740_991.0));
 }
 
 #[wasm_bindgen_test]

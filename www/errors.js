@@ -66,10 +66,14 @@ export function explain(error) {
     case 'invalid_input':
       return { title: "Can't do that yet", text: message };
     case 'protocol':
-      return {
-        title: 'Something went wrong',
-        text: `${message} Nothing you did caused this; trying again usually helps.`,
-      };
+      // The message already says what to do; add only what the recovery
+      // action means for this page (never "try again" where it cannot help).
+      if (r.action === 'retry') return { title: 'The server is having trouble', text: message };
+      if (r.action === 'check_access') return { title: 'Access refused', text: message };
+      if (r.action === 'report_bug') {
+        return { title: 'The server refused the request', text: `${message} This is a bug in this page; please report it.` };
+      }
+      return { title: 'Something went wrong', text: message };
     default:
       return {
         title: 'Something went wrong',

@@ -182,6 +182,11 @@ pub trait EventSink<'a> {
     fn tool(&mut self, tool: ToolPart<'a>);
     /// A non-empty `stateDelta` object, as JSON text.
     fn state_delta(&mut self, delta: &'a [u8]);
+    /// A non-empty `artifactDelta` object (files the agent saved), as JSON
+    /// text. Ignored unless the sink wants it.
+    fn artifact_delta(&mut self, delta: &'a [u8]) {
+        let _ = delta;
+    }
     /// The agent reported a failure.
     fn stream_error(&mut self, message: ErrorText<'a>, details: Option<ErrorDetails<'a>>);
     /// A keep-alive.
@@ -202,6 +207,7 @@ struct Fields<'a> {
     partial: bool,
     author: Option<JsonStr<'a>>,
     state_delta: Option<&'a [u8]>,
+    artifact_delta: Option<&'a [u8]>,
     error: Option<&'a [u8]>,
     error_details: Option<&'a [u8]>,
     error_code: Option<JsonStr<'a>>,
@@ -268,6 +274,9 @@ fn scan_event<'a>(data: &'a [u8], sink: &mut dyn EventSink<'a>, start: Mark) -> 
     }
     if let Some(span) = f.state_delta {
         sink.state_delta(span);
+    }
+    if let Some(span) = f.artifact_delta {
+        sink.artifact_delta(span);
     }
     if let Some(span) = f.error {
         sink.stream_error(
@@ -442,6 +451,7 @@ enum Key {
     Response,
     Result,
     StateDelta,
+    ArtifactDelta,
     Text,
     Thought,
     Type,
@@ -476,6 +486,8 @@ impl Key {
             (10, Some(b's')) => (StateDelta, b"stateDelta"),
             (11, Some(b's')) => (StateDelta, b"state_delta"),
             (12, Some(b'f')) => (FunctionCall, b"functionCall"),
+            (13, Some(b'a')) => (ArtifactDelta, b"artifactDelta"),
+            (14, Some(b'a')) => (ArtifactDelta, b"artifact_delta"),
             (12, Some(b'e')) if name.get(5) == Some(&b'D') => (ErrorDetails, b"errorDetails"),
             (12, Some(b'e')) => (ErrorMessage, b"errorMessage"),
             (13, Some(b'f')) => (FunctionCall, b"function_call"),
@@ -863,7 +875,8 @@ impl<'a> Scan<'a> {
         Ok(tool)
     }
 
-    /// ADK `actions`: keeps `stateDelta` only when it is a non-empty object.
+    /// ADK `actions`: keeps `stateDelta` and `artifactDelta` only when they
+    /// are non-empty objects (ADK sends four empty maps with every event).
     fn actions(&mut self, f: &mut Fields<'a>) -> Res<()> {
         if self.peek() != Some(b'{') {
             return self.skip_value();
@@ -872,22 +885,27 @@ impl<'a> Scan<'a> {
         let mut first = true;
         let mut key_buf = String::new();
         while let Some(key) = self.next_key(&mut first)? {
-            if Key::of(key.name(&mut key_buf)) == Key::StateDelta {
-                let from = self.pos;
-                let is_object = self.peek() == Some(b'{');
-                self.skip_value()?;
-                let span = self.slice(from, self.pos)?;
-                let empty = span
-                    .get(1..)
-                    .unwrap_or_default()
-                    .trim_ascii_start()
-                    .starts_with(b"}");
-                f.state_delta = (is_object && !empty).then_some(span);
-            } else {
-                self.skip_value()?;
+            match Key::of(key.name(&mut key_buf)) {
+                Key::StateDelta => f.state_delta = self.non_empty_object()?,
+                Key::ArtifactDelta => f.artifact_delta = self.non_empty_object()?,
+                _ => self.skip_value()?,
             }
         }
         Ok(())
+    }
+
+    /// Skips a value; its text when it is an object with at least one key.
+    fn non_empty_object(&mut self) -> Res<Option<&'a [u8]>> {
+        let from = self.pos;
+        let is_object = self.peek() == Some(b'{');
+        self.skip_value()?;
+        let span = self.slice(from, self.pos)?;
+        let empty = span
+            .get(1..)
+            .unwrap_or_default()
+            .trim_ascii_start()
+            .starts_with(b"}");
+        Ok((is_object && !empty).then_some(span))
     }
 }
 
@@ -916,6 +934,8 @@ mod tests {
             ("errorCode", Key::ErrorCode),
             ("stateDelta", Key::StateDelta),
             ("state_delta", Key::StateDelta),
+            ("artifactDelta", Key::ArtifactDelta),
+            ("artifact_delta", Key::ArtifactDelta),
             ("functionCall", Key::FunctionCall),
             ("errorMessage", Key::ErrorMessage),
             ("function_call", Key::FunctionCall),

@@ -78,8 +78,9 @@ pub struct SseEvent {
     /// across events until the server sets a new one); `None` when empty.
     pub id: Option<String>,
     /// The reconnection time in milliseconds in effect at dispatch, if the
-    /// server ever sent a valid `retry:`.
-    pub retry: Option<u32>,
+    /// server ever sent a valid `retry:`: the field's integer, saturated at
+    /// `u64::MAX` (see [`SseDecoder::retry`]).
+    pub retry: Option<u64>,
 }
 
 /// One thing decoded from the stream, borrowed from the decoder (or from the
@@ -103,7 +104,7 @@ pub struct SseEventRef<'a> {
     /// See [`SseEvent::id`].
     pub id: Option<&'a str>,
     /// See [`SseEvent::retry`].
-    pub retry: Option<u32>,
+    pub retry: Option<u64>,
 }
 
 impl SseItemRef<'_> {
@@ -163,7 +164,7 @@ pub struct SseDecoder {
     /// The spec's "last event ID string", set from the buffer at dispatch.
     last_event_id: String,
     /// The reconnection time in effect, in milliseconds.
-    retry: Option<u32>,
+    retry: Option<u64>,
 }
 
 impl Default for SseDecoder {
@@ -296,7 +297,13 @@ impl SseDecoder {
     }
 
     /// The reconnection time in milliseconds the server asked for, if any.
-    pub fn retry(&self) -> Option<u32> {
+    ///
+    /// The spec sets the reconnection time to the `retry:` field's integer,
+    /// whatever its size; this is that integer up to `u64::MAX` ms (584
+    /// million years), and `u64::MAX` for anything longer. A JavaScript
+    /// number holds integers exactly only up to 2^53 − 1 (285 000 years):
+    /// code handing this to JS should saturate there.
+    pub fn retry(&self) -> Option<u64> {
         self.retry
     }
 
@@ -479,11 +486,15 @@ impl SseDecoder {
                 self.id_buffer.extend_from_slice(value);
                 self.id_dirty = true;
             }
-            // Saturate: the spec sets any all-digit value, and a reconnection
-            // time past u32::MAX ms (49 days) is moot.
+            // The spec sets the reconnection time to the integer, any size.
+            // Past u64::MAX ms (21+ digits) it saturates rather than being
+            // ignored or wrapping: the server asked for a wait longer than
+            // any clock here can count, and u64::MAX is the nearest value
+            // that keeps that meaning (no later value is ever shorter). Only
+            // a `retry:` line's digits are folded, never other bytes.
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                let ms = value.iter().fold(0u32, |acc, d| {
-                    acc.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+                let ms = value.iter().fold(0u64, |acc, d| {
+                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
                 });
                 self.retry = Some(ms);
             }
@@ -530,7 +541,7 @@ trait Emit {
     /// A comment line, after the colon and one optional space.
     fn comment(&mut self, text: &[u8]);
     /// A dispatched event: its raw type (empty for the default) and data.
-    fn event(&mut self, event_type: &[u8], data: &[u8], id: Option<&str>, retry: Option<u32>);
+    fn event(&mut self, event_type: &[u8], data: &[u8], id: Option<&str>, retry: Option<u64>);
 }
 
 /// Decodes items as UTF-8 (invalid bytes become U+FFFD, per the spec).
@@ -541,7 +552,7 @@ impl<F: FnMut(SseItemRef<'_>)> Emit for Items<F> {
         (self.0)(SseItemRef::Comment(&utf8_lossy(text)));
     }
 
-    fn event(&mut self, event_type: &[u8], data: &[u8], id: Option<&str>, retry: Option<u32>) {
+    fn event(&mut self, event_type: &[u8], data: &[u8], id: Option<&str>, retry: Option<u64>) {
         let data: Cow<'_, str> = utf8_lossy(data);
         let event_type: Cow<'_, str> = if event_type.is_empty() {
             Cow::Borrowed("message")
@@ -563,7 +574,7 @@ struct DataOnly<F>(F);
 impl<F: FnMut(&[u8])> Emit for DataOnly<F> {
     fn comment(&mut self, _text: &[u8]) {}
 
-    fn event(&mut self, _event_type: &[u8], data: &[u8], _id: Option<&str>, _retry: Option<u32>) {
+    fn event(&mut self, _event_type: &[u8], data: &[u8], _id: Option<&str>, _retry: Option<u64>) {
         (self.0)(data);
     }
 }
@@ -604,7 +615,7 @@ mod tests {
         items
     }
 
-    fn ev(event_type: &str, data: &str, id: Option<&str>, retry: Option<u32>) -> SseItem {
+    fn ev(event_type: &str, data: &str, id: Option<&str>, retry: Option<u64>) -> SseItem {
         SseItem::Event(SseEvent {
             event_type: event_type.into(),
             data: data.into(),
@@ -792,6 +803,45 @@ mod tests {
     }
 
     #[test]
+    fn retry_is_the_fields_integer_past_32_bits_and_saturates_past_64() {
+        let retry_of = |chunks: &[&[u8]]| decode_with(SseConfig::default(), chunks).2.retry();
+        for (line, want) in [
+            (&b"retry: 0\n"[..], 0),
+            (b"retry: 4294967295\n", u64::from(u32::MAX)),
+            // Above 32 bits: the integer itself, not a clamp.
+            (b"retry: 4294967296\n", 1 << 32),
+            (b"retry: 9007199254740993\n", (1 << 53) + 1),
+            (b"retry: 18446744073709551615\n", u64::MAX),
+            (b"retry: 0000000000000000000000000000042\n", 42),
+            // Beyond u64: saturated, never wrapped nor ignored.
+            (b"retry: 18446744073709551616\n", u64::MAX),
+            (b"retry: 99999999999999999999999999999999999999\n", u64::MAX),
+        ] {
+            assert_eq!(
+                retry_of(&[line]),
+                Some(want),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        // Split anywhere, the same value; events carry it.
+        let bytes = b"retry: 12345678901234\ndata: x\n\n";
+        for cut in 0..bytes.len() {
+            let (items, _, d) = decode_with(SseConfig::default(), &[&bytes[..cut], &bytes[cut..]]);
+            assert_eq!(d.retry(), Some(12_345_678_901_234), "cut {cut}");
+            assert_eq!(
+                items,
+                vec![ev("message", "x", None, Some(12_345_678_901_234))]
+            );
+        }
+        // A later, smaller value replaces a saturated one.
+        assert_eq!(
+            retry_of(&[b"retry: 99999999999999999999999\nretry: 5\n"]),
+            Some(5)
+        );
+    }
+
+    #[test]
     fn retry_takes_only_ascii_digits() {
         let (items, _, d) = decode_with(
             SseConfig::default(),
@@ -805,9 +855,9 @@ mod tests {
             ]
         );
         assert_eq!(d.retry(), Some(3000));
-        // Applied when processed, even without a dispatch; huge saturates.
+        // Applied when processed, even without a dispatch.
         let (_, _, d) = decode_with(SseConfig::default(), &[b"retry: 99999999999999\n"]);
-        assert_eq!(d.retry(), Some(u32::MAX));
+        assert_eq!(d.retry(), Some(99_999_999_999_999));
         // "retry: 5" with two spaces: value " 5" is not all digits.
         let (_, _, d) = decode_with(SseConfig::default(), &[b"retry:  5\n"]);
         assert_eq!(d.retry(), None);

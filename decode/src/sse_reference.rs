@@ -8,7 +8,7 @@ use super::sse::{SseEvent, SseItem};
 /// Decodes `bytes` as one complete stream (strip one BOM, U+FFFD for bad
 /// bytes, split lines on CR/LF/CRLF, interpret fields). Returns the items,
 /// the last event ID and the retry value.
-pub fn reference(bytes: &[u8]) -> (Vec<SseItem>, String, Option<u32>) {
+pub fn reference(bytes: &[u8]) -> (Vec<SseItem>, String, Option<u64>) {
     let text = String::from_utf8_lossy(bytes);
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
     let mut lines = Vec::new();
@@ -28,7 +28,7 @@ pub fn reference(bytes: &[u8]) -> (Vec<SseItem>, String, Option<u32>) {
     }
     let (mut out, mut data, mut ty, mut idbuf) =
         (Vec::new(), String::new(), String::new(), String::new());
-    let (mut last_id, mut retry) = (String::new(), None::<u32>);
+    let (mut last_id, mut retry) = (String::new(), None::<u64>);
     for line in lines {
         if line.is_empty() {
             last_id = idbuf.clone();
@@ -71,11 +71,9 @@ pub fn reference(bytes: &[u8]) -> (Vec<SseItem>, String, Option<u32>) {
             }
             "id" if !value.contains('\0') => idbuf = value.into(),
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                retry = Some(
-                    value
-                        .parse::<u64>()
-                        .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX)),
-                )
+                // All digits, so the only failure is overflow: saturate,
+                // as the decoder does.
+                retry = Some(value.parse::<u64>().unwrap_or(u64::MAX))
             }
             _ => {}
         }

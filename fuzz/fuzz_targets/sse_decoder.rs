@@ -15,7 +15,7 @@ struct Outcome {
     items: Vec<SseItem>,
     any_error: bool,
     last_event_id: String,
-    retry: Option<u32>,
+    retry: Option<u64>,
 }
 
 fn run<'a>(cfg: SseConfig, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {

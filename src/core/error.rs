@@ -35,8 +35,11 @@ pub enum ErrorKind {
     StreamStalled,
     /// The caller aborted the operation (an `AbortSignal` fired).
     Aborted,
-    /// The server answered something the protocol does not allow
-    /// (an HTML error page, malformed JSON, an unknown error code).
+    /// The server answered something the client cannot act on: an HTML
+    /// error page, malformed JSON, an unknown error code, a 5xx, or a
+    /// refusal the protocol does not describe (a 403 about the origin, a
+    /// 404 or 405 for an endpoint that should exist). The
+    /// [`Recovery`] says whether a retry can help.
     Protocol,
     /// The caller passed an invalid argument; nothing was sent.
     InvalidInput,
@@ -127,8 +130,15 @@ pub enum Recovery {
     CheckConnection,
     /// Try the same operation again.
     Retry,
-    /// Fix the input; nothing was sent.
+    /// Fix the input: what the user gave was refused.
     FixInput,
+    /// The request itself was wrong (a client bug, or a server that
+    /// disagrees with this client about the API): sending it again
+    /// unchanged cannot succeed, so report it.
+    ReportBug,
+    /// The server refused access to this app (its origin, its address, the
+    /// account); signing in again cannot help.
+    CheckAccess,
     /// Nothing to do (for example the user aborted on purpose).
     None,
 }
@@ -136,7 +146,7 @@ pub enum Recovery {
 impl Recovery {
     /// Every [`as_str`](Self::as_str): the closed union of the JS
     /// `Recovery.action` (the `.d.ts` is checked against this list).
-    pub const ACTIONS: [&'static str; 12] = [
+    pub const ACTIONS: [&'static str; 14] = [
         "reauthenticate",
         "new_session",
         "register",
@@ -148,8 +158,28 @@ impl Recovery {
         "check_connection",
         "retry",
         "fix_input",
+        "report_bug",
+        "check_access",
         "none",
     ];
+
+    /// The recovery named `action`, for the actions that carry no data
+    /// (the others need their URL, wait or limit).
+    pub fn without_data(action: &str) -> Option<Recovery> {
+        Some(match action {
+            "reauthenticate" => Recovery::Reauthenticate,
+            "new_session" => Recovery::NewSession,
+            "top_up" => Recovery::TopUp,
+            "upgrade_plan" => Recovery::UpgradePlan,
+            "check_connection" => Recovery::CheckConnection,
+            "retry" => Recovery::Retry,
+            "fix_input" => Recovery::FixInput,
+            "report_bug" => Recovery::ReportBug,
+            "check_access" => Recovery::CheckAccess,
+            "none" => Recovery::None,
+            _ => return None,
+        })
+    }
 
     /// A stable, machine-readable name for the action.
     pub fn as_str(&self) -> &'static str {
@@ -165,6 +195,8 @@ impl Recovery {
             Recovery::CheckConnection => "check_connection",
             Recovery::Retry => "retry",
             Recovery::FixInput => "fix_input",
+            Recovery::ReportBug => "report_bug",
+            Recovery::CheckAccess => "check_access",
             Recovery::None => "none",
         }
     }
@@ -196,6 +228,12 @@ impl Recovery {
             Recovery::CheckConnection => "Check your connection and try again.".into(),
             Recovery::Retry => "Try again.".into(),
             Recovery::FixInput => "Fix the input and try again.".into(),
+            Recovery::ReportBug => {
+                "Sending the same request again will not help. Please report this message to the app's developer.".into()
+            }
+            Recovery::CheckAccess => {
+                "The server refused access and signing in again will not help. Check that this app may use the server (its address and origin), or ask the server's operator.".into()
+            }
             Recovery::None => String::new(),
         }
     }
@@ -426,13 +464,48 @@ impl Error {
         )
     }
 
-    /// Only heartbeats for too long.
-    pub fn stream_stalled(minutes: u64) -> Self {
+    /// The agent stream made no progress for `idle_ms`, which reached the
+    /// stall limit `limit_ms`
+    /// ([`Timing::stall_ms`](crate::core::policy::Timing::stall_ms));
+    /// `keepalives` says whether keep-alives arrived meanwhile (the server
+    /// was there, the agent stuck) or nothing did (the connection may be
+    /// dead).
+    pub fn stream_stalled(idle_ms: u64, limit_ms: u64, keepalives: bool) -> Self {
+        let how_long = over_limit(idle_ms, limit_ms, "the stall limit");
+        if keepalives {
+            Error::new(
+                ErrorKind::StreamStalled,
+                format!("The agent sent only keep-alives and no progress for {how_long}, so the turn was stopped. The server is still there but the agent seems stuck. Your project is safe; try again."),
+            )
+        } else {
+            Error::new(
+                ErrorKind::StreamStalled,
+                format!("Nothing came from the agent for {how_long}, not even a keep-alive, so the turn was stopped. The connection may have dropped; check it and try again."),
+            )
+            .with_recovery(Recovery::CheckConnection)
+        }
+    }
+
+    /// The turn ran `elapsed_ms` and reached its hard cap `limit_ms`
+    /// ([`Timing::turn_cap_ms`](crate::core::policy::Timing::turn_cap_ms)).
+    pub fn turn_capped(elapsed_ms: u64, limit_ms: u64) -> Self {
         Error::new(
-            ErrorKind::StreamStalled,
+            ErrorKind::Timeout,
             format!(
-                "The agent sent only keep-alives for {} minutes without progress, so the turn was stopped.",
-                crate::core::format::Int::from(minutes)
+                "The agent did not finish within {}, so the turn was stopped. Your project is safe; check its state or try again.",
+                over_limit(elapsed_ms, limit_ms, "the turn time limit")
+            ),
+        )
+    }
+
+    /// The server did not answer a chat message before the turn's hard cap
+    /// `limit_ms` ran out.
+    pub fn turn_capped_unanswered(limit_ms: u64) -> Self {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "The server did not answer before the turn reached its time limit ({}), so the turn was stopped. Try again in a moment.",
+                LimitText(limit_ms)
             ),
         )
     }
@@ -476,21 +549,48 @@ impl Error {
     }
 }
 
-/// A time limit for a message: "250 ms" below a second, else "1.5 s",
-/// "60 s" (people read seconds; a test's sub-second limit stays exact).
-struct LimitText(u64);
+/// A duration in milliseconds for a message, the way people say it:
+/// "250 ms" below a second (a test's sub-second limit stays exact), seconds
+/// below two minutes ("1 s", "1.5 s", "90 s"), then minutes and seconds
+/// ("2 min", "2 min 30 s", "10 min"). Rounded to a tenth of a second.
+pub struct LimitText(pub u64);
 
 impl fmt::Display for LimitText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::core::format::Int;
         if self.0 < 1_000 {
-            write!(f, "{} ms", crate::core::format::Int::from(self.0))
-        } else {
-            write!(
-                f,
-                "{} s",
-                crate::core::format::decimal(self.0 as f64 / 1_000.0, 1)
-            )
+            return write!(f, "{} ms", Int::from(self.0));
         }
+        let tenths = self.0.saturating_add(50) / 100;
+        let (minutes, tenths) = if tenths < 1_200 {
+            (0, tenths)
+        } else {
+            (tenths / 600, tenths % 600)
+        };
+        if minutes > 0 {
+            write!(f, "{} min", Int::from(minutes))?;
+            if tenths == 0 {
+                return Ok(());
+            }
+            f.write_str(" ")?;
+        }
+        write!(f, "{}", Int::from(tenths / 10))?;
+        if tenths % 10 != 0 {
+            write!(f, ".{}", Int::from(tenths % 10))?;
+        }
+        f.write_str(" s")
+    }
+}
+
+/// "10 min (the stall limit)" when `took_ms` reads as the limit, else
+/// "30 min (the stall limit is 10 min)": a late check (a laptop waking up)
+/// finds more time gone than the limit, and the message says both.
+fn over_limit(took_ms: u64, limit_ms: u64, what: &str) -> String {
+    let (took, limit) = (LimitText(took_ms).to_string(), LimitText(limit_ms));
+    if took == limit.to_string() {
+        format!("{took} ({what})")
+    } else {
+        format!("{took} ({what} is {limit})")
     }
 }
 
@@ -672,6 +772,79 @@ mod tests {
         assert!(Error::request_timeout(1_500)
             .message()
             .contains("within 1.5 s"));
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        for (ms, want) in [
+            (0, "0 ms"),
+            (250, "250 ms"),
+            (999, "999 ms"),
+            (1_000, "1 s"),
+            (1_500, "1.5 s"),
+            (1_049, "1 s"),
+            (60_000, "60 s"),
+            (90_000, "90 s"),
+            (119_900, "119.9 s"),
+            (119_950, "2 min"),
+            (120_000, "2 min"),
+            (150_000, "2 min 30 s"),
+            (150_500, "2 min 30.5 s"),
+            (10 * 60_000, "10 min"),
+            (10 * 60_000 + 3, "10 min"),
+            (15 * 60_000, "15 min"),
+            (u64::MAX, "307445734561825 min 51.6 s"),
+        ] {
+            assert_eq!(LimitText(ms).to_string(), want, "{ms} ms");
+        }
+    }
+
+    #[test]
+    fn stall_messages_say_the_limit_and_whether_keep_alives_came() {
+        let e = Error::stream_stalled(600_000, 600_000, true);
+        assert_eq!(e.kind(), ErrorKind::StreamStalled);
+        assert_eq!(
+            e.message(),
+            "The agent sent only keep-alives and no progress for 10 min (the stall limit), so the turn was stopped. The server is still there but the agent seems stuck. Your project is safe; try again."
+        );
+        assert_eq!(e.recovery(), &Recovery::Retry);
+        let e = Error::stream_stalled(1_000, 1_000, false);
+        assert_eq!(
+            e.message(),
+            "Nothing came from the agent for 1 s (the stall limit), not even a keep-alive, so the turn was stopped. The connection may have dropped; check it and try again."
+        );
+        assert_eq!(e.recovery(), &Recovery::CheckConnection);
+        assert!(!e.message().contains("minutes"));
+        let e = Error::stream_stalled(90_000, 60_000, false);
+        assert!(
+            e.message().contains("for 90 s (the stall limit is 60 s)"),
+            "{e}"
+        );
+        let e = Error::turn_capped(15 * 60_000, 15 * 60_000);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert_eq!(
+            e.message(),
+            "The agent did not finish within 15 min (the turn time limit), so the turn was stopped. Your project is safe; check its state or try again."
+        );
+        assert!(Error::turn_capped(20 * 60_000, 15 * 60_000)
+            .message()
+            .contains("within 20 min (the turn time limit is 15 min)"));
+        let e = Error::turn_capped_unanswered(15 * 60_000);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert_eq!(
+            e.message(),
+            "The server did not answer before the turn reached its time limit (15 min), so the turn was stopped. Try again in a moment."
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_to_do_without_a_retry() {
+        for r in [Recovery::ReportBug, Recovery::CheckAccess] {
+            let d = r.describe();
+            assert!(d.ends_with('.'), "{d}");
+            assert!(d.contains("will not help"), "{d}");
+            assert!(Recovery::ACTIONS.contains(&r.as_str()));
+        }
     }
 
     #[test]

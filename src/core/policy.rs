@@ -271,12 +271,19 @@ pub enum TurnTick {
     Stalled {
         /// Time since the last real event.
         idle_ms: u64,
+        /// The stall limit that tripped ([`Timing::stall_ms`]).
+        limit_ms: u64,
+        /// Whether any keep-alive arrived since the last real event: the
+        /// server was there and the agent stuck, or nothing came at all.
+        keepalives: bool,
     },
     /// The turn hit its hard cap: abort and fail with
     /// [`ErrorKind::Timeout`].
     Capped {
         /// Time since the turn began.
         elapsed_ms: u64,
+        /// The cap that tripped ([`Timing::turn_cap_ms`]).
+        limit_ms: u64,
     },
 }
 
@@ -284,11 +291,15 @@ impl TurnTick {
     /// The error to surface for a terminal tick (`Stalled`, `Capped`).
     pub fn error(&self) -> Option<Error> {
         match *self {
-            TurnTick::Stalled { idle_ms } => Some(Error::stream_stalled(idle_ms / 60_000)),
-            TurnTick::Capped { elapsed_ms } => Some(Error::timeout(format!(
-                "The agent did not finish within {} minutes, so the turn was stopped. Your project is safe; check its state or try again.",
-                crate::core::format::Int::from(elapsed_ms / 60_000)
-            ))),
+            TurnTick::Stalled {
+                idle_ms,
+                limit_ms,
+                keepalives,
+            } => Some(Error::stream_stalled(idle_ms, limit_ms, keepalives)),
+            TurnTick::Capped {
+                elapsed_ms,
+                limit_ms,
+            } => Some(Error::turn_capped(elapsed_ms, limit_ms)),
             TurnTick::Idle { .. } | TurnTick::StillWorking { .. } => None,
         }
     }
@@ -314,6 +325,8 @@ pub struct TurnWatch {
     timing: Timing,
     started_ms: u64,
     last_progress_ms: u64,
+    /// A heartbeat arrived since the last real event.
+    keepalives: bool,
     next_notice_ms: u64,
     ended: Option<TurnTick>,
 }
@@ -325,6 +338,7 @@ impl TurnWatch {
             timing: *timing,
             started_ms: now_ms,
             last_progress_ms: now_ms,
+            keepalives: false,
             next_notice_ms: now_ms.saturating_add(timing.still_working_ms),
             ended: None,
         }
@@ -332,11 +346,17 @@ impl TurnWatch {
 
     /// Records an event. Real events (text, tool calls, tool results,
     /// errors) reset the stall timer and the notice timer; heartbeats
-    /// (`{"type":"heartbeat"}`, empty `data:`, `:` comments) do not.
+    /// (`{"type":"heartbeat"}`, empty `data:`, `:` comments) do not; they
+    /// are only noted, so a stall can say whether any came.
     pub fn on_event(&mut self, now_ms: u64, is_heartbeat: bool) {
-        if is_heartbeat || self.ended.is_some() {
+        if self.ended.is_some() {
             return;
         }
+        if is_heartbeat {
+            self.keepalives = true;
+            return;
+        }
+        self.keepalives = false;
         self.last_progress_ms = self.last_progress_ms.max(now_ms);
         self.next_notice_ms = self
             .last_progress_ms
@@ -367,7 +387,7 @@ impl TurnWatch {
         } else {
             (
                 cap_left,
-                Error::timeout("The turn reached its time limit before the server answered."),
+                Error::turn_capped_unanswered(self.timing.turn_cap_ms),
             )
         }
     }
@@ -398,10 +418,13 @@ impl TurnWatch {
             let end = if now_ms >= stall_at && stall_at < cap_at {
                 TurnTick::Stalled {
                     idle_ms: now_ms - self.last_progress_ms,
+                    limit_ms: self.timing.stall_ms,
+                    keepalives: self.keepalives,
                 }
             } else {
                 TurnTick::Capped {
                     elapsed_ms: now_ms.saturating_sub(self.started_ms),
+                    limit_ms: self.timing.turn_cap_ms,
                 }
             };
             self.ended = Some(end);
@@ -566,6 +589,15 @@ impl ResumePlan {
         self.bounded(ResumeStep::PollStateAt {
             at_ms: now_ms.saturating_add(self.timing.state_poll_ms),
         })
+    }
+
+    /// The server refused the resume for good (it does not know the turn):
+    /// stop reconnecting and read the outcome from the state instead.
+    pub fn stop_resuming(&mut self, now_ms: u64) -> ResumeStep {
+        if matches!(self.step, ResumeStep::ReconnectAt { .. }) {
+            self.step = self.poll_after(now_ms);
+        }
+        self.step
     }
 
     /// The current step.
@@ -805,7 +837,12 @@ mod tests {
         // Near the cap (a late reconnect), the cap's remainder wins.
         let (ms, e) = w.headers_wait(1_000 + t.turn_cap_ms - 5_000);
         assert_eq!(ms, 5_000);
-        assert!(e.message().contains("turn reached its time limit"));
+        assert!(
+            e.message()
+                .contains("before the turn reached its time limit (15 min)"),
+            "{}",
+            e.message()
+        );
         // No request limit: only the cap.
         let off = Timing {
             request_timeout_ms: 0,
@@ -1027,7 +1064,14 @@ mod tests {
         assert_eq!(notices, vec![2 * MIN, 4 * MIN, 6 * MIN, 8 * MIN]);
         assert_eq!(
             ticks.last(),
-            Some(&(10 * MIN, TurnTick::Stalled { idle_ms: 10 * MIN }))
+            Some(&(
+                10 * MIN,
+                TurnTick::Stalled {
+                    idle_ms: 10 * MIN,
+                    limit_ms: 10 * MIN,
+                    keepalives: true,
+                }
+            ))
         );
     }
 
@@ -1041,7 +1085,8 @@ mod tests {
             Some(&(
                 15 * MIN,
                 TurnTick::Capped {
-                    elapsed_ms: 15 * MIN
+                    elapsed_ms: 15 * MIN,
+                    limit_ms: 15 * MIN,
                 }
             ))
         );
@@ -1059,6 +1104,11 @@ mod tests {
 
     #[test]
     fn turn_watch_table() {
+        const STALLED_SILENT: TurnTick = TurnTick::Stalled {
+            idle_ms: 10 * MIN,
+            limit_ms: 10 * MIN,
+            keepalives: false,
+        };
         let t = Timing::default();
         let cases: &[(&str, TurnScript<'_>, Ticks<'_>)] = &[
             ("quiet start", &[(1_000, Some(false)), (60_000, None)], &[]),
@@ -1076,15 +1126,19 @@ mod tests {
             (
                 "stall reported once then sticky",
                 &[(10 * MIN, None), (10 * MIN + 5, Some(false))],
-                &[
-                    (10 * MIN, TurnTick::Stalled { idle_ms: 10 * MIN }),
-                    (10 * MIN + 5, TurnTick::Stalled { idle_ms: 10 * MIN }),
-                ],
+                &[(10 * MIN, STALLED_SILENT), (10 * MIN + 5, STALLED_SILENT)],
             ),
             (
                 "very late poll reports whichever came first: stall",
                 &[(30 * MIN, None)],
-                &[(30 * MIN, TurnTick::Stalled { idle_ms: 30 * MIN })],
+                &[(
+                    30 * MIN,
+                    TurnTick::Stalled {
+                        idle_ms: 30 * MIN,
+                        limit_ms: 10 * MIN,
+                        keepalives: false,
+                    },
+                )],
             ),
             (
                 "very late poll after progress: cap came first",
@@ -1093,6 +1147,7 @@ mod tests {
                     30 * MIN,
                     TurnTick::Capped {
                         elapsed_ms: 30 * MIN,
+                        limit_ms: 15 * MIN,
                     },
                 )],
             ),
@@ -1100,6 +1155,28 @@ mod tests {
         for (label, script, want) in cases {
             assert_eq!(run_turn(&t, script), *want, "{label}");
         }
+    }
+
+    #[test]
+    fn a_stall_says_whether_keep_alives_came_since_the_last_progress() {
+        let t = Timing::default();
+        let stall_of = |script: TurnScript<'_>| match run_turn(&t, script).last() {
+            Some(&(_, TurnTick::Stalled { keepalives, .. })) => keepalives,
+            other => panic!("no stall: {other:?}"),
+        };
+        assert!(!stall_of(&[(10 * MIN, None)]), "nothing at all");
+        assert!(stall_of(&[(MIN, Some(true)), (10 * MIN, None)]));
+        // Keep-alives before the last real event do not count.
+        assert!(!stall_of(&[
+            (MIN, Some(true)),
+            (2 * MIN, Some(false)),
+            (12 * MIN, None)
+        ]));
+        assert!(stall_of(&[
+            (MIN, Some(false)),
+            (2 * MIN, Some(true)),
+            (11 * MIN, None)
+        ]));
     }
 
     #[test]
@@ -1122,16 +1199,80 @@ mod tests {
 
     #[test]
     fn terminal_ticks_map_to_errors() {
-        let stalled = TurnTick::Stalled { idle_ms: 10 * MIN }.error().unwrap();
-        assert_eq!(stalled.kind(), ErrorKind::StreamStalled);
-        assert!(stalled.message().contains("10 minutes"));
-        let capped = TurnTick::Capped {
-            elapsed_ms: 15 * MIN,
+        use crate::core::error::Recovery;
+        let stalled = |idle_ms, limit_ms, keepalives| {
+            TurnTick::Stalled {
+                idle_ms,
+                limit_ms,
+                keepalives,
+            }
+            .error()
+            .unwrap()
+        };
+        // (tick, exact message, recovery)
+        let cases = [
+            (
+                stalled(10 * MIN, 10 * MIN, true),
+                "The agent sent only keep-alives and no progress for 10 min (the stall limit), so the turn was stopped. The server is still there but the agent seems stuck. Your project is safe; try again.",
+                Recovery::Retry,
+            ),
+            (
+                // A 1-second limit and a silent server: no "0 minutes", no
+                // keep-alives that never came.
+                stalled(1_000, 1_000, false),
+                "Nothing came from the agent for 1 s (the stall limit), not even a keep-alive, so the turn was stopped. The connection may have dropped; check it and try again.",
+                Recovery::CheckConnection,
+            ),
+            (
+                // Checked late (a laptop woke up): both durations.
+                stalled(30 * MIN, 10 * MIN, true),
+                "The agent sent only keep-alives and no progress for 30 min (the stall limit is 10 min), so the turn was stopped. The server is still there but the agent seems stuck. Your project is safe; try again.",
+                Recovery::Retry,
+            ),
+            (
+                stalled(90_000, 90_000, false),
+                "Nothing came from the agent for 90 s (the stall limit), not even a keep-alive, so the turn was stopped. The connection may have dropped; check it and try again.",
+                Recovery::CheckConnection,
+            ),
+            (
+                TurnTick::Capped {
+                    elapsed_ms: 15 * MIN,
+                    limit_ms: 15 * MIN,
+                }
+                .error()
+                .unwrap(),
+                "The agent did not finish within 15 min (the turn time limit), so the turn was stopped. Your project is safe; check its state or try again.",
+                Recovery::Retry,
+            ),
+            (
+                TurnTick::Capped {
+                    elapsed_ms: 900,
+                    limit_ms: 900,
+                }
+                .error()
+                .unwrap(),
+                "The agent did not finish within 900 ms (the turn time limit), so the turn was stopped. Your project is safe; check its state or try again.",
+                Recovery::Retry,
+            ),
+        ];
+        for (i, (e, message, recovery)) in cases.into_iter().enumerate() {
+            assert_eq!(e.message(), message, "case {i}");
+            assert_eq!(e.recovery(), &recovery, "case {i}");
         }
-        .error()
-        .unwrap();
-        assert_eq!(capped.kind(), ErrorKind::Timeout);
-        assert!(capped.message().contains("15 minutes"));
+        assert_eq!(
+            stalled(10 * MIN, 10 * MIN, true).kind(),
+            ErrorKind::StreamStalled
+        );
+        assert_eq!(
+            TurnTick::Capped {
+                elapsed_ms: 15 * MIN,
+                limit_ms: 15 * MIN,
+            }
+            .error()
+            .unwrap()
+            .kind(),
+            ErrorKind::Timeout
+        );
         assert!(TurnTick::Idle {
             next_deadline_ms: 0
         }
@@ -1145,7 +1286,14 @@ mod tests {
         let ticks = simulate(&t, 15, &[], 20_000);
         assert_eq!(
             ticks.last(),
-            Some(&(600, TurnTick::Stalled { idle_ms: 600 }))
+            Some(&(
+                600,
+                TurnTick::Stalled {
+                    idle_ms: 600,
+                    limit_ms: 600,
+                    keepalives: true,
+                }
+            ))
         );
         assert_eq!(ticks.len(), 5, "4 notices and the stall");
     }
@@ -1468,7 +1616,8 @@ mod tests {
                             prop_assert!(next_deadline_ms > now);
                             prop_assert!(now < t.turn_cap_ms);
                         }
-                        TurnTick::Stalled { idle_ms } => {
+                        TurnTick::Stalled { idle_ms, limit_ms, .. } => {
+                            prop_assert_eq!(limit_ms, t.stall_ms);
                             prop_assert!(idle_ms >= t.stall_ms);
                             prop_assert_eq!(idle_ms, now - last_real);
                             break;

@@ -153,7 +153,6 @@ pub fn error_from_js(e: &JsValue) -> Error {
             let rec = get(e, "recovery");
             let recovery = match get_string(&rec, "action").as_deref() {
                 Some("register") => get_string(&rec, "url").map(|url| Recovery::Register { url }),
-                Some("top_up") => Some(Recovery::TopUp),
                 Some("retry_after") => get_f64(&rec, "waitMs")
                     .filter(|ms| ms.is_finite() && *ms >= 0.0)
                     .map(|ms| Recovery::RetryAfter { ms: ms as u64 }),
@@ -162,8 +161,8 @@ pub fn error_from_js(e: &JsValue) -> Error {
                     .map(|n| Recovery::CompressOrTrim {
                         limit_bytes: n as u64,
                     }),
-                Some("none") => Some(Recovery::None),
-                _ => None,
+                Some(action) => Recovery::without_data(action),
+                None => None,
             };
             if let Some(r) = recovery {
                 err = err.with_recovery(r);

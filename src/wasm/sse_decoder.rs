@@ -69,8 +69,14 @@ const HAS_ID: u32 = 2;
 /// The event carries a `retry`, stored in the row itself.
 const HAS_RETRY: u32 = 4;
 /// Numbers per event row: flags, type length, data length, id length,
-/// retry. Lengths are in UTF-16 code units, the unit of `String#slice`.
-const ROW: usize = 5;
+/// retry's low and high 32 bits. Lengths are in UTF-16 code units, the unit
+/// of `String#slice`.
+const ROW: usize = 6;
+
+/// The largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
+/// The spec's `retry` is any decimal integer; a longer wait than this (about
+/// 285,000 years) is given as this, which means the same thing: never.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 // `buildSseEvents` in glue.js reads these rows.
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
@@ -214,8 +220,8 @@ impl SseDecoder {
 
     /// The reconnection time in milliseconds the server asked for, if any.
     #[wasm_bindgen(getter)]
-    pub fn retry(&self) -> Option<u32> {
-        self.core.retry()
+    pub fn retry(&self) -> Option<f64> {
+        self.core.retry().map(|ms| ms.min(MAX_SAFE_INTEGER) as f64)
     }
 }
 
@@ -239,9 +245,10 @@ fn pack_event(text: &mut String, table: &mut Vec<u32>, event: crate::core::sse::
     let mut retry = 0;
     if let Some(ms) = event.retry {
         flags |= HAS_RETRY;
-        retry = ms;
+        retry = ms.min(MAX_SAFE_INTEGER);
     }
-    table.extend_from_slice(&[flags, type_len, data_len, id_len, retry]);
+    let (retry_lo, retry_hi) = (retry as u32, (retry >> 32) as u32);
+    table.extend_from_slice(&[flags, type_len, data_len, id_len, retry_lo, retry_hi]);
     debug_assert_eq!(table.len() % ROW, 0);
 }
 
