@@ -12,8 +12,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const STREAMING: &[u8] = include_bytes!("fixtures/adk/run_sse_streaming.sse");
-const ERROR_MIDSTREAM: &[u8] =
-    include_bytes!("fixtures/adk/run_sse_error_midstream.sse");
+const ERROR_MIDSTREAM: &[u8] = include_bytes!("fixtures/adk/run_sse_error_midstream.sse");
 
 /// One event as `kind|text|partial|name|error`, `-` for `undefined`.
 fn row(ev: &JsValue) -> String {

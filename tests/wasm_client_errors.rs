@@ -7,6 +7,7 @@ mod common_wasm;
 
 use common_wasm::*;
 use js_sys::{Array, Uint8Array};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -19,6 +20,7 @@ async fn requests() -> f64 {
 async fn code_1001_is_recovered_transparently() {
     setup(100).await;
     let (client, session) = fresh_session().await;
+    let user = js_sys::Reflect::get(&client, &"userId".into()).unwrap();
     let before = stats().await;
     fault(r#"{"endpoint":"credits","kind":"expire_token"}"#).await;
     let c = ok(call(&client, "credits", &[JsValue::UNDEFINED]), "credits").await;
@@ -31,10 +33,17 @@ async fn code_1001_is_recovered_transparently() {
         fired(&after, "expire_token") - fired(&before, "expire_token"),
         2.0
     );
+    // The emulator really expired the token each time: one new token per
+    // expiry (shared by whatever waited on it), for the same identity.
     assert_eq!(
-        global_stat(&after, "tokens_issued"),
-        global_stat(&before, "tokens_issued"),
-        "the same client id got its token back, not a new identity"
+        global_stat(&after, "tokens_issued") - global_stat(&before, "tokens_issued"),
+        2.0,
+        "one re-authentication per expiry"
+    );
+    assert_eq!(
+        js_sys::Reflect::get(&client, &"userId".into()).unwrap(),
+        user,
+        "the same client id kept its identity"
     );
     assert_eq!(pending_faults().await, 0);
     assert_no_double_charge(&after);
@@ -282,4 +291,44 @@ async fn invalid_input_never_reaches_the_server() {
     };
     assert_kind(&bad, "invalid_input");
     assert_eq!(requests().await, before + 1.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_turn_ends_the_same_way_for_for_await_and_on_event() {
+    // One behaviour everywhere: the failure is not an event. `for await`
+    // throws it, `result` rejects with it, and `onEvent` sees exactly the
+    // events the iterator yielded (no `error`, no `done`).
+    setup(1000).await;
+    let (_, session) = fresh_session().await;
+    let seen = Array::new();
+    let sink = seen.clone();
+    let on_event = Closure::<dyn Fn(JsValue)>::new(move |ev: JsValue| {
+        sink.push(&ev);
+    });
+    let opts = obj(&[("onEvent", on_event.as_ref().clone())]);
+    let turn = call(
+        &session,
+        "send",
+        &[js("fail: the render farm is down"), opts],
+    );
+    let d = drain(&turn).await;
+    let thrown = d.error.clone().expect("for await throws the failure");
+    let rejected = wait(get(&turn, "result"))
+        .await
+        .expect_err("result rejects");
+    assert_eq!(s(&thrown, "kind"), s(&rejected, "kind"));
+    assert_eq!(s(&thrown, "message"), s(&rejected, "message"));
+    assert!(
+        s(&thrown, "message").contains("the render farm is down"),
+        "{}",
+        show(&thrown)
+    );
+    let from_callback: Vec<String> = seen.iter().map(|e| s(&e, "type")).collect();
+    assert_eq!(
+        from_callback,
+        d.types(),
+        "onEvent saw what the iterator yielded"
+    );
+    assert!(!from_callback.iter().any(|t| t == "error" || t == "done"));
+    drop(on_event);
 }

@@ -51,7 +51,7 @@ pub fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AuthUser, A
     })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = v.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -106,7 +106,10 @@ pub async fn anonymous_token(
     let ttl = Duration::from_secs(rt.token_ttl_s);
     let mut store = state.store();
 
-    // One token per client id while it is valid: repeat calls return it.
+    // One token per client id while it is valid: repeat calls return it. An
+    // expired (or revoked) one is replaced for the same user: the client id
+    // is the identity, so its sessions and credits stay.
+    let mut same_user = None;
     if let Some(existing) = store.by_client.get(client_id).cloned() {
         if let Some(t) = store.tokens.get(&existing) {
             if now < t.expires {
@@ -115,6 +118,8 @@ pub async fn anonymous_token(
                 let credits = store.account(&user_id).available;
                 return Ok(token_response(&existing, &user_id, expires, credits));
             }
+            same_user = Some(t.user_id.clone());
+            store.tokens.remove(&existing);
         }
     }
 
@@ -128,7 +133,8 @@ pub async fn anonymous_token(
     issued.push(now);
 
     let token = format!("nmv_usr_{}", util::random_hex());
-    let user_id = util::random_id("anon_", 16);
+    let renewed = same_user.is_some();
+    let user_id = same_user.unwrap_or_else(|| util::random_id("anon_", 16));
     let expires = now + ttl;
     store.tokens.insert(
         token.clone(),
@@ -142,12 +148,15 @@ pub async fn anonymous_token(
     );
     store.by_client.insert(client_id.to_string(), token.clone());
     let acct = store.account(&user_id);
-    acct.available = rt.credits;
+    if !renewed {
+        acct.available = rt.credits;
+    }
+    let credits = acct.available;
     store.global.tokens_issued += 1;
     store.evict_tokens(&state.config.limits());
     drop(store);
     tracing::info!(user_id = %user_id, "anonymous token issued");
-    Ok(token_response(&token, &user_id, expires, rt.credits))
+    Ok(token_response(&token, &user_id, expires, credits))
 }
 
 fn token_response(token: &str, user_id: &str, expires: SystemTime, credits: i64) -> Response {

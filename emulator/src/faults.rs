@@ -205,6 +205,44 @@ fn middleware_kind(endpoint: &str, kind: FaultKind) -> bool {
     }
 }
 
+/// Counts a stalled request as over when its future is dropped (the client
+/// disconnected) or the stall's time ran out.
+struct StallEnds(AppState);
+
+impl Drop for StallEnds {
+    fn drop(&mut self) {
+        let mut s = self.0.store();
+        s.global.stalls_open = s.global.stalls_open.saturating_sub(1);
+    }
+}
+
+/// Ends the bearer token's life now (the `expire_token` fault).
+fn revoke_token(state: &AppState, headers: &axum::http::HeaderMap) {
+    if let Some(token) = crate::auth::bearer(headers) {
+        if let Some(t) = state.store().tokens.get_mut(token) {
+            t.expires = std::time::SystemTime::UNIX_EPOCH;
+        }
+    }
+}
+
+/// The session a request is about (the `lose_session` fault loses it): in
+/// the path for uploads and state, in the JSON body for chat and export.
+async fn session_of(endpoint: &str, req: Request) -> Option<String> {
+    let path: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
+    match (endpoint, path.as_slice()) {
+        ("upload", [.., sid]) | ("state", [.., sid, "latest"]) => Some((*sid).to_string()),
+        ("run_sse" | "export", _) => {
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
+            v.get("session_id")
+                .or_else(|| v.get("sessionId"))
+                .and_then(|s| s.as_str())
+                .map(str::to_string)
+        }
+        _ => None,
+    }
+}
+
 pub fn record_fired(state: &AppState, kind: FaultKind) {
     let mut s = state.store();
     *s.global
@@ -244,6 +282,10 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             next.run(req).await
         }
         FaultKind::Stall => {
+            // Without `ms` the request never gets an answer; it ends when the
+            // client gives up (hyper drops this future with the connection).
+            let _ended = StallEnds(state.clone());
+            state.store().global.stalls_open += 1;
             match fault.ms {
                 Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
                 None => std::future::pending::<()>().await,
@@ -251,8 +293,20 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             next.run(req).await
         }
         FaultKind::RateLimit => shaped(ApiError::rate_limited()),
-        FaultKind::ExpireToken => shaped(ApiError::token_invalid()),
-        FaultKind::LoseSession => shaped(ApiError::session_not_found("(lost)")),
+        FaultKind::ExpireToken => {
+            // Really expired: every later call with it sees 1001 too, until
+            // the client gets a new token for its client id.
+            revoke_token(&state, req.headers());
+            shaped(ApiError::token_invalid())
+        }
+        FaultKind::LoseSession => {
+            // Really lost: later calls for it see 1002 too.
+            let sid = session_of(endpoint, req).await;
+            if let Some(sid) = &sid {
+                state.store().sessions.remove(sid);
+            }
+            shaped(ApiError::session_not_found(sid.as_deref().unwrap_or("(lost)")))
+        }
         FaultKind::OutOfCredits => {
             let user = crate::auth::authenticate(&state, req.headers())
                 .map(|u| u.user_id)

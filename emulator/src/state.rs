@@ -295,6 +295,9 @@ impl SessionStats {
 #[derive(Default, Clone, Serialize)]
 pub struct GlobalStats {
     pub requests: u64,
+    /// Requests held by a `stall` fault right now (a stall without `ms`
+    /// ends when its client disconnects).
+    pub stalls_open: u64,
     pub tokens_issued: u64,
     pub sessions_created: u64,
     pub turns_run: u64,

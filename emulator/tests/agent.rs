@@ -173,6 +173,32 @@ async fn generation_from_image_is_adk_shaped_and_two_stage() {
 }
 
 #[tokio::test]
+async fn partial_deltas_only_when_the_request_asks_for_streaming() {
+    // Like ADK: without `"streaming": true` every text arrives whole.
+    let emu = start(&["--credits", "1000"]).await;
+    let tok = emu.token().await;
+    let sid = emu.session(&tok).await;
+    let plain = emu
+        .run_unstreamed(&tok, &sid, "make a video of a kite at sunset")
+        .await;
+    assert_eq!(plain.status, 200);
+    let evs = plain.jsons();
+    assert!(
+        evs.iter().all(|v| v["partial"] != true),
+        "no partial deltas"
+    );
+    assert!(!plain.texts().is_empty(), "the texts still arrive, whole");
+    let sid2 = emu.session(&tok).await;
+    let streamed = emu
+        .run(&tok, &sid2, "make a video of a kite at sunset")
+        .await;
+    assert!(
+        streamed.jsons().iter().any(|v| v["partial"] == true),
+        "partial deltas when asked"
+    );
+}
+
+#[tokio::test]
 async fn text_only_generation_bgm_title_aspect_trim_in_english_and_chinese() {
     let emu = start(&["--credits", "1000"]).await;
     let tok = emu.token().await;
@@ -550,17 +576,21 @@ async fn resume_with_last_event_id_replays_without_a_second_charge() {
 }
 
 #[tokio::test]
-async fn resume_of_an_unknown_turn_runs_the_message() {
+async fn resume_of_an_unknown_or_foreign_turn_is_refused() {
+    // Running the message instead would run and charge it twice (the
+    // client only resumes a turn it already sent).
     let emu = start(&[]).await;
     let tok = emu.token().await;
     let sid = emu.session(&tok).await;
     let s = emu
         .run_with(&tok, &sid, "hello", &[("Last-Event-ID", "e-unknown:5")])
         .await;
-    assert_eq!(s.texts().len(), 1);
-    // A resume for another session's turn does not leak it.
-    let other = emu.session(&tok).await;
+    assert_eq!(s.status, 409);
+    assert!(s.texts().is_empty());
+    // A resume for another session's turn does not leak it either.
+    let s = emu.run(&tok, &sid, "hello").await;
     let id = s.last_id().unwrap();
+    let other = emu.session(&tok).await;
     let s2 = emu
         .run_with(
             &tok,
@@ -569,16 +599,8 @@ async fn resume_of_an_unknown_turn_runs_the_message() {
             &[("Last-Event-ID", id.as_str())],
         )
         .await;
-    assert_ne!(
-        s2.events[0]
-            .id
-            .as_ref()
-            .unwrap()
-            .rsplit_once(':')
-            .unwrap()
-            .0,
-        id.rsplit_once(':').unwrap().0
-    );
+    assert_eq!(s2.status, 409);
+    assert!(s2.events.is_empty());
 }
 
 #[tokio::test]

@@ -96,11 +96,19 @@ async fn http_level_faults() {
     emu.fault(json!({"endpoint": "state", "kind": "expire_token"}))
         .await;
     assert_eq!(emu.state(&tok, &sid).await["code"], 1001);
-    assert_eq!(emu.state(&tok, &sid).await["code"], 0, "once only");
+    assert_eq!(
+        credits(&emu, &tok).await.json::<Value>().await.unwrap()["code"],
+        1001,
+        "the token is really expired, on every endpoint"
+    );
 
+    let (tok, _) = emu.token_for("lost-session-client").await;
+    let sid = emu.session(&tok).await;
+    assert_eq!(emu.state(&tok, &sid).await["code"], 0);
     emu.fault(json!({"endpoint": "state", "kind": "lose_session"}))
         .await;
     assert_eq!(emu.state(&tok, &sid).await["code"], 1002);
+    assert_eq!(emu.state(&tok, &sid).await["code"], 1002, "really lost");
 
     emu.fault(json!({"endpoint": "token", "kind": "http_500_html"}))
         .await;
@@ -182,6 +190,82 @@ async fn http_level_faults() {
         .await
         .unwrap();
     assert_eq!(r.status(), 502);
+}
+
+#[tokio::test]
+async fn a_stall_without_a_time_ends_when_the_client_disconnects() {
+    let (emu, tok, _) = setup(&[]).await;
+    emu.fault(json!({"endpoint": "credits", "kind": "stall"}))
+        .await;
+    let gave_up = tokio::time::timeout(Duration::from_millis(500), credits(&emu, &tok)).await;
+    assert!(gave_up.is_err(), "no answer while stalled");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let open = emu.stats().await["global"]["stalls_open"].as_u64();
+        if open == Some(0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalled request outlived its client: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_renewed_for_the_same_user_and_its_sessions() {
+    let emu = start(&[]).await;
+    let (tok, user) = emu.token_for("renewing-client").await;
+    let sid = emu.session(&tok).await;
+    emu.fault(json!({"endpoint": "credits", "kind": "expire_token"}))
+        .await;
+    assert_eq!(
+        credits(&emu, &tok).await.json::<Value>().await.unwrap()["code"],
+        1001
+    );
+    assert_eq!(emu.state(&tok, &sid).await["code"], 1001, "still expired");
+    // The client's recovery: a new token for the same client id.
+    let (fresh, same) = emu.token_for("renewing-client").await;
+    assert_ne!(fresh, tok);
+    assert_eq!(same, user, "the client id is the identity");
+    assert_eq!(
+        emu.state(&fresh, &sid).await["code"],
+        0,
+        "its session is still there"
+    );
+    assert_eq!(emu.balance(&fresh).await["available"], 100, "credits kept");
+}
+
+#[tokio::test]
+async fn a_lost_session_stays_lost_for_chat_too() {
+    let (emu, tok, sid) = setup(&[]).await;
+    emu.fault(json!({"endpoint": "run_sse", "kind": "lose_session"}))
+        .await;
+    let first = emu.run(&tok, &sid, "hello").await;
+    assert_eq!(first.body["code"], 1002, "{:?}", first.body);
+    assert_eq!(emu.state(&tok, &sid).await["code"], 1002, "really lost");
+}
+
+#[tokio::test]
+async fn a_resume_of_an_unknown_turn_is_refused_and_never_charged() {
+    let (emu, tok, sid) = setup(&["--credits", "1000"]).await;
+    for id in ["e-00000000-0000-0000-0000-000000000000:3", "not-ours"] {
+        let r = emu
+            .run_with(
+                &tok,
+                &sid,
+                "make a video of a kite",
+                &[("Last-Event-ID", id)],
+            )
+            .await;
+        assert_eq!(r.status, 409, "{id}: {:?}", r.body);
+        let msg = r.body["msg"].as_str().unwrap_or_default();
+        assert!(msg.contains("was not run again"), "{msg}");
+    }
+    let stats = emu.stats().await;
+    assert_eq!(stats["sessions"][&sid]["turns_run"], 0);
+    assert_eq!(emu.balance(&tok).await["available"], 1000);
 }
 
 #[tokio::test]

@@ -243,14 +243,18 @@ pub fn reference_rows(data: &str) -> Vec<(u32, bool, String)> {
         Err(_) => vec![(kind::INVALID, false, String::new())],
         Ok(evs) => evs
             .into_iter()
-            .map(|e| match e {
-                AgentEvent::Text { text, partial, .. } => (kind::TEXT, partial, text),
-                AgentEvent::Thought { text, partial } => (kind::THOUGHT, partial, text),
-                AgentEvent::ToolCall { name, .. } => (kind::TOOL_CALL, false, name),
-                AgentEvent::ToolResult { name, .. } => (kind::TOOL_RESULT, false, name),
-                AgentEvent::StateDelta { .. } => (kind::STATE_DELTA, false, String::new()),
-                AgentEvent::Heartbeat => (kind::HEARTBEAT, false, String::new()),
-                AgentEvent::StreamError { message, .. } => (kind::ERROR, false, message),
+            // The batch has no row for a saved file (artifact delta).
+            .filter_map(|e| {
+                Some(match e {
+                    AgentEvent::Text { text, partial, .. } => (kind::TEXT, partial, text),
+                    AgentEvent::Thought { text, partial } => (kind::THOUGHT, partial, text),
+                    AgentEvent::ToolCall { name, .. } => (kind::TOOL_CALL, false, name),
+                    AgentEvent::ToolResult { name, .. } => (kind::TOOL_RESULT, false, name),
+                    AgentEvent::StateDelta { .. } => (kind::STATE_DELTA, false, String::new()),
+                    AgentEvent::Heartbeat => (kind::HEARTBEAT, false, String::new()),
+                    AgentEvent::StreamError { message, .. } => (kind::ERROR, false, message),
+                    AgentEvent::ArtifactDelta { .. } => return None,
+                })
             })
             .collect(),
     }

@@ -64,6 +64,12 @@ pub enum AgentEvent {
         /// The changed keys and their new values.
         delta: Object<'static>,
     },
+    /// The agent saved files (a non-empty ADK `actions.artifactDelta`: file
+    /// name → version). A change of the session, like a state delta.
+    ArtifactDelta {
+        /// The saved files and their versions.
+        delta: Object<'static>,
+    },
     /// A keep-alive: `{"type":"heartbeat"}` or an empty `data:`.
     Heartbeat,
     /// The turn failed after the stream had begun (ADK's last event
@@ -204,6 +210,12 @@ impl<'a> EventSink<'a> for Collect<'_> {
     fn state_delta(&mut self, delta: &'a [u8]) {
         if let Some(Value::Object(delta)) = self.parse(delta) {
             self.out.push(AgentEvent::StateDelta { delta });
+        }
+    }
+
+    fn artifact_delta(&mut self, delta: &'a [u8]) {
+        if let Some(Value::Object(delta)) = self.parse(delta) {
+            self.out.push(AgentEvent::ArtifactDelta { delta });
         }
     }
 
@@ -450,6 +462,7 @@ pub struct TurnAssembler {
     held: Option<(Option<String>, String)>,
     tool_calls: Vec<String>,
     state_delta: bool,
+    artifact_delta: bool,
     error: Option<TurnError>,
     ignored_issue: bool,
     finished: bool,
@@ -489,6 +502,7 @@ impl TurnAssembler {
                 });
             }
             AgentEvent::StateDelta { .. } => self.state_delta = true,
+            AgentEvent::ArtifactDelta { .. } => self.artifact_delta = true,
             AgentEvent::StreamError { message, details } => {
                 self.error = Some(TurnError {
                     message: message.clone(),
@@ -518,7 +532,9 @@ impl TurnAssembler {
         }
         if let Some((author, text)) = self.held.take() {
             let normal = self.error.is_none()
-                && (!self.messages.is_empty() || !self.tool_calls.is_empty() || self.state_delta);
+                && (!self.messages.is_empty()
+                    || !self.tool_calls.is_empty()
+                    || self.changed_session());
             if normal {
                 self.ignored_issue = true;
             } else {
@@ -546,6 +562,12 @@ impl TurnAssembler {
     /// Whether any event changed the session state.
     pub fn saw_state_delta(&self) -> bool {
         self.state_delta
+    }
+
+    /// Whether the stream said the session changed: a state delta or an
+    /// artifact delta (a saved file).
+    pub fn changed_session(&self) -> bool {
+        self.state_delta || self.artifact_delta
     }
 
     /// The stream error, if the turn failed mid-stream.
@@ -687,7 +709,8 @@ mod tests {
     const LINES: &str = "Line 1: plain ASCII.\nLine 2: 中文测试 —— 你好，世界！\nLine 3: emoji 🚀👍🏽👩‍💻 (astral, skin tone, ZWJ)\n\nLine 5 after a blank line: quotes \" and backslash \\ and tab \t end\nLine 6: looks like SSE inside the payload -> data: {\"fake\":1}\n\nLine 8: CRLF follows\r\nLine 9: U+2028 [\u{2028}] U+2029 [\u{2029}] NEL [\u{85}] are not SSE line breaks\nLine 10: end.";
     const WEATHER: &str = "The weather in Paris is 21.5°C and sunny ☀️.";
 
-    fn head() -> Vec<Vec<AgentEvent>> {
+    /// The events both captures share; `saved` is report.txt's artifact version.
+    fn head(saved: u32) -> Vec<Vec<AgentEvent>> {
         vec![
             vec![text(
                 "Hello from nemo_agent. You said: What is the weather in Paris?",
@@ -712,13 +735,19 @@ mod tests {
             ],
             vec![delta(r#"{"step":"weather_done"}"#)],
             vec![text("Saved report.txt.", false)],
-            vec![],
+            // The artifact half of the content + artifact pair (one id).
+            vec![AgentEvent::ArtifactDelta {
+                delta: match obj(&format!(r#"{{"report.txt":{saved}}}"#)) {
+                    Value::Object(delta) => delta,
+                    _ => unreachable!(),
+                },
+            }],
         ]
     }
 
     #[test]
     fn basic_fixture_decodes_exactly() {
-        let mut want = head();
+        let mut want = head(0);
         want.extend([
             vec![text(WEATHER, false)],
             vec![text(LINES, false)],
@@ -730,7 +759,7 @@ mod tests {
 
     #[test]
     fn streaming_fixture_decodes_exactly() {
-        let mut want = head();
+        let mut want = head(1);
         want.extend([
             vec![text("The weather ", true)],
             vec![text("in Paris is ", true)],
@@ -855,7 +884,13 @@ mod tests {
             decode(shared[0]).unwrap(),
             vec![text("Saved report.txt.", false)]
         );
-        assert_eq!(decode(shared[1]).unwrap(), vec![]);
+        // The second carries only the saved file: a change of the session,
+        // not a second message.
+        let saved = decode(shared[1]).unwrap();
+        assert!(
+            matches!(saved.as_slice(), [AgentEvent::ArtifactDelta { .. }]),
+            "{saved:?}"
+        );
         // Two text events with one id are two messages.
         let a = r#"{"content":{"parts":[{"text":"One."}]},"author":"x","id":"same"}"#;
         let b = r#"{"content":{"parts":[{"text":"Two."}]},"author":"x","id":"same"}"#;

@@ -170,10 +170,11 @@ impl TurnEvent {
 }
 
 /// Every `type` of the JS `TurnEvent` union: each [`TurnEvent::type_name`],
-/// then `"done"` (the outcome) and `"error"` (the failure), which the shell
-/// derives from [`TurnEffect::Finish`] and [`TurnEffect::Fail`]. The `.d.ts`
-/// is checked against this list.
-pub const TURN_EVENT_TYPES: [&str; 12] = [
+/// then `"done"` (the outcome), which the shell derives from
+/// [`TurnEffect::Finish`]. A failure ([`TurnEffect::Fail`]) is no event: the
+/// iterator throws it and `result` rejects with it. The `.d.ts` is checked
+/// against this list.
+pub const TURN_EVENT_TYPES: [&str; 11] = [
     "text-delta",
     "text",
     "thought",
@@ -185,7 +186,6 @@ pub const TURN_EVENT_TYPES: [&str; 12] = [
     "notice",
     "state",
     "done",
-    "error",
 ];
 
 /// What the shell does next for a [`Turn`].
@@ -209,6 +209,10 @@ pub enum TurnEffect {
     CancelTimer,
     /// GET the session state; report [`Turn::on_state`].
     FetchState,
+    /// GET the session state as it is before the turn, alongside the chat
+    /// request (never before it: the message goes first); report
+    /// [`Turn::on_snapshot`] whenever it answers.
+    TakeSnapshot,
     /// Persist the stream's last event id (a reload can resume from it).
     RememberEventId(String),
     /// Show this to the user.
@@ -236,13 +240,47 @@ enum Phase {
     Over,
 }
 
+/// The state before the turn, which a silent turn's summary is a diff
+/// against.
+#[derive(Clone, Debug, PartialEq)]
+enum Snapshot {
+    /// Known: given when the turn began (the last timeline the session
+    /// read) or read alongside the chat request.
+    Known(Timeline),
+    /// Being read.
+    Pending,
+    /// The state could not be read: the state endpoint fails, so the turn's
+    /// end does not ask it again.
+    Unavailable,
+}
+
+/// How a turn starts.
+#[derive(Clone, Debug)]
+pub struct TurnStart<'a> {
+    /// The session.
+    pub session_id: &'a str,
+    /// The user's message.
+    pub message: &'a str,
+    /// Reattach to a turn already sent (after a reload) from this event id.
+    pub resume_from: Option<String>,
+    /// The session's last known timeline; `None`: read it alongside the
+    /// chat request.
+    pub before: Option<Timeline>,
+    /// Ask for token streaming (`"streaming": true`: partial text deltas).
+    pub streaming: bool,
+}
+
 /// One chat turn; see the module documentation.
 pub struct Turn {
     timing: Timing,
     session_id: String,
     message: String,
     /// The state when the turn began, to tell what it changed.
-    before: Option<Timeline>,
+    snapshot: Snapshot,
+    streaming: bool,
+    /// The tools that answered, as activities ("Changing the aspect
+    /// ratio"), in order, without repeats: what the turn did.
+    tool_outcomes: Vec<String>,
     watch: TurnWatch,
     resume: ResumePlan,
     settle: StateSettle,
@@ -266,26 +304,24 @@ pub struct Turn {
 }
 
 impl Turn {
-    /// A turn sending `message` to session `session_id` at `now_ms`, or,
-    /// with `resume_from`, reattaching to a turn already sent (after a
-    /// reload) from that event id. `before` is the state when it began
-    /// (for the summary of a silent turn), if known.
-    pub fn new(
-        timing: &Timing,
-        session_id: &str,
-        message: &str,
-        resume_from: Option<String>,
-        before: Option<Timeline>,
-        now_ms: u64,
-    ) -> Self {
+    /// A turn that sends its message at `now_ms` (see [`TurnStart`]). The
+    /// chat request is the first effect; the state snapshot, when one is
+    /// needed, goes alongside it and never delays it.
+    pub fn new(timing: &Timing, start: TurnStart<'_>, now_ms: u64) -> Self {
         let watch = TurnWatch::new(timing, now_ms);
         let resume = ResumePlan::new(timing).with_deadline_ms(watch.cap_deadline_ms());
-        let resume_from = resume_from.filter(|id| !id.is_empty());
+        let resume_from = start.resume_from.filter(|id| !id.is_empty());
+        let snapshot = match start.before {
+            Some(t) => Snapshot::Known(t),
+            None => Snapshot::Pending,
+        };
         let mut turn = Turn {
             timing: *timing,
-            session_id: session_id.into(),
-            message: message.into(),
-            before,
+            session_id: start.session_id.into(),
+            message: start.message.into(),
+            snapshot,
+            streaming: start.streaming,
+            tool_outcomes: Vec::new(),
             watch,
             resume,
             settle: StateSettle::new(timing, false),
@@ -302,7 +338,27 @@ impl Turn {
             effects: VecDeque::new(),
         };
         turn.open(now_ms);
+        if turn.snapshot == Snapshot::Pending {
+            turn.push(TurnEffect::TakeSnapshot);
+        }
         turn
+    }
+
+    /// The state snapshot taken alongside the chat request answered.
+    pub fn on_snapshot(&mut self, state: Result<Timeline, Error>) {
+        if self.snapshot == Snapshot::Pending {
+            self.snapshot = match state {
+                Ok(t) => Snapshot::Known(t),
+                Err(_) => Snapshot::Unavailable,
+            };
+        }
+    }
+
+    fn before(&self) -> Option<&Timeline> {
+        match &self.snapshot {
+            Snapshot::Known(t) => Some(t),
+            Snapshot::Pending | Snapshot::Unavailable => None,
+        }
     }
 
     /// The next thing to do, in order; `None` when the turn waits for an
@@ -337,8 +393,16 @@ impl Turn {
         };
         self.headers_deadline = None;
         // Before any event arrived a failure is the turn's outcome; once
-        // events flowed, a failed reconnect counts as one resume try.
-        if self.reconnect_id.is_some() && is_transient(&error) {
+        // events flowed, a failed reconnect counts as one resume try, and a
+        // server that refuses the resume outright (it does not know the
+        // turn: a 4xx such as 409) sends the turn to the state instead.
+        let resuming = self.reconnect_id.is_some();
+        if resuming && refuses_resume(&error) {
+            self.resume.on_drop(now_ms, self.saw_ids);
+            self.resume.stop_resuming(now_ms);
+            self.phase = Phase::Recovering;
+            self.step_recovery(now_ms);
+        } else if resuming && is_transient(&error) {
             self.recover(now_ms);
         } else {
             self.fail(error);
@@ -372,8 +436,7 @@ impl Turn {
         }
         self.close_stream();
         self.reconnect_id = Some(self.last_id.clone()).filter(|s| !s.is_empty());
-        self.resume
-            .set_server_retry_ms(self.decoder.retry().map(u64::from));
+        self.resume.set_server_retry_ms(self.decoder.retry());
         self.recover(now_ms);
     }
 
@@ -399,7 +462,10 @@ impl Turn {
         match self.phase {
             Phase::PollingState => {
                 let settled = match state {
-                    Ok(t) => self.settle.on_state(now_ms, self.before.as_ref(), t),
+                    Ok(t) => {
+                        let before = self.before().cloned();
+                        self.settle.on_state(now_ms, before.as_ref(), t)
+                    }
                     Err(e) if e.kind() == ErrorKind::Aborted => return self.fail(e),
                     // A failed poll is just a poll that did not settle.
                     Err(_) => false,
@@ -413,8 +479,9 @@ impl Turn {
                     return;
                 };
                 // Without the state the outcome stands on the stream alone.
-                if let Ok(after) = state {
-                    self.describe_state(&mut outcome, after);
+                match state {
+                    Ok(after) => self.describe_state(&mut outcome, after),
+                    Err(_) => self.describe_without_state(&mut outcome),
                 }
                 self.finish(outcome);
             }
@@ -450,6 +517,7 @@ impl Turn {
             &self.session_id,
             &self.message,
             self.reconnect_id.as_deref(),
+            self.streaming,
         );
         self.phase = Phase::Opening {
             resuming: self.reconnect_id.is_some(),
@@ -553,6 +621,10 @@ impl Turn {
                 let activity = events::tool_activity(name, result);
                 let mut label = activity.trim_end_matches('…').to_string();
                 label.push_str(" done");
+                let done = activity.trim_end_matches('…').trim();
+                if !done.is_empty() && !self.tool_outcomes.iter().any(|d| d == done) {
+                    self.tool_outcomes.push(done.to_string());
+                }
                 self.emit(TurnEvent::Tool {
                     phase: ToolPhase::Result,
                     name: name.clone(),
@@ -568,7 +640,9 @@ impl Turn {
                 keys: delta.iter().map(|(k, _)| k.to_string()).collect(),
             }),
             AgentEvent::Heartbeat => self.emit(TurnEvent::Heartbeat),
-            AgentEvent::Text { .. } | AgentEvent::StreamError { .. } => {}
+            AgentEvent::Text { .. }
+            | AgentEvent::StreamError { .. }
+            | AgentEvent::ArtifactDelta { .. } => {}
         }
         let mut displays = Vec::new();
         self.asm.push(ev, &mut displays);
@@ -653,9 +727,12 @@ impl Turn {
                 self.announced_attempt = 0;
                 self.conclude(now_ms)
             }
-            ResumeStep::GiveUp => self.fail(Error::timeout(
-                "The connection to the agent was lost and its progress could not be recovered in time. The project state may still update.",
-            )),
+            ResumeStep::GiveUp => {
+                let cap = crate::core::error::LimitText(self.timing.turn_cap_ms);
+                self.fail(Error::timeout(format!(
+                    "The connection to the agent was lost and its progress could not be recovered within the turn time limit ({cap}). The project state may still update; ask for the status in a moment."
+                )))
+            }
         }
     }
 
@@ -685,51 +762,102 @@ impl Turn {
         }
         let raw_text = self.asm.final_text();
         let translated = gui::translate(&raw_text);
-        let outcome = TurnOutcome {
+        let mut outcome = TurnOutcome {
             text: translated.text.trim().to_string(),
             raw_text,
             tool_calls: self.asm.tool_calls().to_vec(),
             silent: self.asm.is_silent(),
             actions: translated.actions.iter().map(|a| a.name()).collect(),
+            // What the stream said, whatever the state endpoint says later.
+            state_changed: self.asm.changed_session(),
             ..TurnOutcome::default()
         };
-        if self.asm.saw_state_delta() || outcome.silent || !outcome.tool_calls.is_empty() {
+        let wants_state =
+            self.asm.changed_session() || outcome.silent || !outcome.tool_calls.is_empty();
+        if wants_state && self.snapshot != Snapshot::Unavailable {
             self.pending = Some(outcome);
             self.phase = Phase::Settling;
             self.push(TurnEffect::CancelTimer);
             self.push(TurnEffect::FetchState);
         } else {
+            if wants_state {
+                self.describe_without_state(&mut outcome);
+            }
             self.finish(outcome);
+        }
+    }
+
+    /// What the turn did, from the stream alone: the tools' outcomes (what
+    /// it did), else the lead of its final message (what it said last).
+    fn stream_summary(&self) -> Option<String> {
+        if !self.tool_outcomes.is_empty() {
+            // "Done: changing the aspect ratio, adding music."
+            let mut s = String::from("Done: ");
+            for (i, d) in self.tool_outcomes.iter().enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                let mut chars = d.chars();
+                let lower_next = d.chars().nth(1).is_some_and(char::is_lowercase);
+                match chars.next() {
+                    Some(c) if lower_next => {
+                        s.extend(c.to_lowercase());
+                        s.push_str(chars.as_str());
+                    }
+                    _ => s.push_str(d),
+                }
+            }
+            s.push('.');
+            return Some(s);
+        }
+        let last = self.asm.messages().last().map(|m| gui::translate(m).text);
+        last.map(|t| first_sentence(t.trim()))
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The closing state could not be read: say so where it would have
+    /// given the summary.
+    fn describe_without_state(&mut self, outcome: &mut TurnOutcome) {
+        if outcome.silent && self.tool_outcomes.is_empty() {
+            outcome.summary = STATE_UNAVAILABLE.into();
         }
     }
 
     /// What the closing state says: whether it changed, and a summary.
     fn describe_state(&mut self, outcome: &mut TurnOutcome, after: Timeline) {
         let changes = self
-            .before
-            .as_ref()
+            .before()
             .map(|b| timeline::diff(b, &after))
             .unwrap_or_default();
-        outcome.state_changed = self.asm.saw_state_delta() || !changes.is_empty();
+        outcome.state_changed |= !changes.is_empty();
         self.emit(TurnEvent::State {
             summary: after.summary(),
             changes: changes.iter().map(|c| c.describe()).collect(),
         });
-        outcome.summary = if outcome.silent || outcome.text.is_empty() {
-            timeline::summarize_changes(&changes)
-        } else {
-            first_sentence(&outcome.text)
-        };
+        // What changed in the project is what the turn did; a silent turn
+        // is summed up by it even when nothing changed.
+        if !changes.is_empty() {
+            outcome.summary = timeline::summarize_changes(&changes);
+        } else if outcome.silent || outcome.text.is_empty() {
+            outcome.summary = match self.before() {
+                Some(_) => timeline::summarize_changes(&changes),
+                None => {
+                    let mut s = String::from(
+                        "The agent finished without writing anything. The project now: ",
+                    );
+                    s.push_str(&after.summary());
+                    s
+                }
+            };
+        }
         outcome.timeline = Some(after);
     }
 
     fn finish(&mut self, mut outcome: TurnOutcome) {
         if outcome.summary.is_empty() {
-            outcome.summary = if outcome.text.is_empty() {
-                "The agent finished without changes.".into()
-            } else {
-                first_sentence(&outcome.text)
-            };
+            outcome.summary = self
+                .stream_summary()
+                .unwrap_or_else(|| "The agent finished without changes.".into());
         }
         self.phase = Phase::Over;
         self.push(TurnEffect::CancelTimer);
@@ -741,6 +869,18 @@ impl Turn {
         self.push(TurnEffect::CancelTimer);
         self.push(TurnEffect::Fail(error));
     }
+}
+
+/// The summary of a silent turn whose effect could not be read.
+const STATE_UNAVAILABLE: &str = "The agent finished without writing anything, and the project state could not be read, so what changed is unknown. Ask for the status to see it.";
+
+/// Whether the server answered a resume with a definite no (a 4xx other
+/// than a time-out or a rate limit, and not about the account or session).
+fn refuses_resume(e: &Error) -> bool {
+    let client_error = e
+        .status()
+        .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429);
+    client_error && matches!(e.kind(), ErrorKind::Protocol | ErrorKind::InvalidInput)
 }
 
 /// Whether a failed opening of a resumed stream is worth another try.
@@ -804,6 +944,20 @@ mod tests {
         .into_bytes()
     }
 
+    fn start(
+        message: &str,
+        resume_from: Option<String>,
+        before: Option<Timeline>,
+    ) -> TurnStart<'_> {
+        TurnStart {
+            session_id: "s1",
+            message,
+            resume_from,
+            before,
+            streaming: true,
+        }
+    }
+
     /// Everything the turn asked for so far.
     fn drain(t: &mut Turn) -> Vec<TurnEffect> {
         std::iter::from_fn(|| t.poll_effect()).collect()
@@ -863,7 +1017,7 @@ mod tests {
 
     /// A turn whose stream is open at `T0`.
     fn streaming(message: &str, before: Option<Timeline>) -> Turn {
-        let mut t = Turn::new(&Timing::default(), "s1", message, None, before, T0);
+        let mut t = Turn::new(&Timing::default(), start(message, None, before), T0);
         drain(&mut t);
         t.on_opened(T0);
         drain(&mut t);
@@ -872,7 +1026,7 @@ mod tests {
 
     #[test]
     fn sends_the_message_once_and_bounds_the_wait_for_headers() {
-        let mut t = Turn::new(&Timing::default(), "s1", "slow zoom in", None, None, T0);
+        let mut t = Turn::new(&Timing::default(), start("slow zoom in", None, None), T0);
         let fx = drain(&mut t);
         let reqs = opens(&fx);
         assert_eq!(reqs.len(), 1);
@@ -1168,7 +1322,7 @@ mod tests {
 
     #[test]
     fn a_failed_opening_is_the_outcome_and_is_never_resent() {
-        let mut t = Turn::new(&Timing::default(), "s1", "hi", None, None, T0);
+        let mut t = Turn::new(&Timing::default(), start("hi", None, None), T0);
         drain(&mut t);
         t.on_open_failed(T0 + 5, Error::new(ErrorKind::Network, "connection refused"));
         let fx = drain(&mut t);
@@ -1195,7 +1349,7 @@ mod tests {
 
     #[test]
     fn a_reload_resumes_from_the_persisted_event_id() {
-        let mut t = Turn::new(&Timing::default(), "s1", "hi", Some("e9".into()), None, T0);
+        let mut t = Turn::new(&Timing::default(), start("hi", Some("e9".into()), None), T0);
         let fx = drain(&mut t);
         assert_eq!(last_event_id(opens(&fx)[0]), Some("e9"));
     }
@@ -1218,6 +1372,7 @@ mod tests {
         t.on_state(T0 + 20, Err(Error::new(ErrorKind::Network, "down")));
         let o = finished(&drain(&mut t)).cloned().expect("finished");
         assert_eq!(o.tool_calls, vec!["add_bgm".to_string()]);
+        // No state to diff and no tool result: the final text's lead.
         assert_eq!(o.summary, "Added the music.");
         assert_eq!(o.timeline, None);
     }
@@ -1279,7 +1434,7 @@ mod tests {
             }),
         ];
         for (name, step) in steps {
-            let mut t = Turn::new(&Timing::default(), "s1", "edit", None, Some(tl(EMPTY)), T0);
+            let mut t = Turn::new(&Timing::default(), start("edit", None, Some(tl(EMPTY))), T0);
             step(&mut t);
             drain(&mut t);
             t.on_abort();
@@ -1299,5 +1454,166 @@ mod tests {
             t.on_abort();
             assert!(drain(&mut t).is_empty(), "{name}");
         }
+    }
+    #[test]
+    fn the_message_goes_first_and_the_snapshot_rides_alongside() {
+        let mut t = Turn::new(&Timing::default(), start("slow zoom in", None, None), T0);
+        let fx = drain(&mut t);
+        let open = fx
+            .iter()
+            .position(|e| matches!(e, TurnEffect::OpenStream(_)));
+        let snap = fx.iter().position(|e| *e == TurnEffect::TakeSnapshot);
+        assert!(open.is_some() && snap.is_some(), "{fx:?}");
+        assert!(open < snap, "the POST leaves first");
+        assert!(!fetches_state(&fx), "no state read before the message");
+        // With the last known timeline, no snapshot at all.
+        let mut t = Turn::new(&Timing::default(), start("hi", None, Some(tl(EMPTY))), T0);
+        assert!(!drain(&mut t).contains(&TurnEffect::TakeSnapshot));
+    }
+
+    #[test]
+    fn a_failing_state_endpoint_never_fails_the_turn() {
+        // The snapshot failed: the end of the turn does not ask again, and
+        // the silent turn's summary says what is unknown.
+        let mut t = Turn::new(&Timing::default(), start("trim", None, None), T0);
+        drain(&mut t);
+        t.on_snapshot(Err(Error::new(ErrorKind::Network, "down")));
+        t.on_opened(T0 + 1);
+        t.on_chunk(
+            T0 + 2,
+            b"data: {\"actions\":{\"stateDelta\":{\"draft\":1}}}\n\n",
+        );
+        t.on_stream_end(T0 + 3);
+        let fx = drain(&mut t);
+        assert!(!fetches_state(&fx));
+        let o = finished(&fx).expect("finished, not failed");
+        assert!(o.state_changed, "the stream carried a state delta");
+        assert_eq!(o.summary, STATE_UNAVAILABLE);
+        assert_eq!(o.timeline, None);
+    }
+
+    #[test]
+    fn a_snapshot_that_never_answers_leaves_the_closing_read_to_decide() {
+        let mut t = Turn::new(&Timing::default(), start("trim", None, None), T0);
+        drain(&mut t);
+        t.on_opened(T0 + 1);
+        t.on_chunk(
+            T0 + 2,
+            b"data: {\"actions\":{\"stateDelta\":{\"draft\":1}}}\n\n",
+        );
+        t.on_stream_end(T0 + 3);
+        assert!(fetches_state(&drain(&mut t)));
+        // The closing read times out too: still an outcome, not an error.
+        t.on_state(T0 + 60_000, Err(Error::request_timeout(60_000)));
+        let o = finished(&drain(&mut t)).cloned().expect("finished");
+        assert!(o.state_changed);
+        assert_eq!(o.summary, STATE_UNAVAILABLE);
+        // And when it answers, the summary says what the project holds now.
+        let mut t = Turn::new(&Timing::default(), start("trim", None, None), T0);
+        drain(&mut t);
+        t.on_opened(T0 + 1);
+        t.on_stream_end(T0 + 3);
+        drain(&mut t);
+        t.on_state(T0 + 4, Ok(tl(CLIP)));
+        let o = finished(&drain(&mut t)).cloned().expect("finished");
+        assert!(o.summary.contains("Timeline (1 track)"), "{}", o.summary);
+    }
+
+    #[test]
+    fn a_saved_file_is_a_state_change() {
+        let mut t = streaming("save a report", Some(tl(EMPTY)));
+        t.on_chunk(
+            T0,
+            b"data: {\"actions\":{\"stateDelta\":{},\"artifactDelta\":{\"report.txt\":0}}}\n\n",
+        );
+        t.on_stream_end(T0 + 1);
+        drain(&mut t);
+        t.on_state(T0 + 2, Err(Error::new(ErrorKind::Network, "down")));
+        let o = finished(&drain(&mut t)).cloned().expect("finished");
+        assert!(o.state_changed);
+    }
+
+    #[test]
+    fn the_summary_says_what_the_turn_did() {
+        let mut t = streaming("What is the weather in Paris?", Some(tl(EMPTY)));
+        t.on_chunk(
+            T0,
+            include_bytes!("../../tests/fixtures/adk/run_sse_basic.sse"),
+        );
+        t.on_stream_end(T0 + 1);
+        drain(&mut t);
+        t.on_state(T0 + 2, Ok(tl(EMPTY)));
+        let o = finished(&drain(&mut t)).cloned().expect("finished");
+        // The tool is what the turn did (its texts begin with a greeting).
+        assert!(
+            o.summary.to_lowercase().contains("weather"),
+            "{}",
+            o.summary
+        );
+        assert!(!o.summary.starts_with("Hello"), "{}", o.summary);
+        // A text-only turn: the lead of its final text, not its first.
+        let mut t = streaming("hi", None);
+        t.on_chunk(T0, &text_event("e1", "Hello there."));
+        t.on_chunk(
+            T0,
+            &text_event("e2", "I trimmed the clip to 5 s. Anything else?"),
+        );
+        t.on_stream_end(T0 + 1);
+        let o = finished(&drain(&mut t)).cloned().expect("finished");
+        assert_eq!(o.summary, "I trimmed the clip to 5 s.");
+        // No text at all, but a tool ran: its outcome.
+        let mut t = streaming("make it 9:16", Some(tl(EMPTY)));
+        t.on_chunk(T0, b"data: {\"type\":\"tool_call\",\"name\":\"set_aspect_ratio\",\"args\":{}}\n\ndata: {\"type\":\"tool_result\",\"name\":\"set_aspect_ratio\",\"result\":{}}\n\n");
+        t.on_stream_end(T0 + 1);
+        drain(&mut t);
+        t.on_state(T0 + 2, Err(Error::new(ErrorKind::Network, "down")));
+        let o = finished(&drain(&mut t)).cloned().expect("finished");
+        assert_eq!(o.summary, "Done: changing the aspect ratio.");
+    }
+
+    #[test]
+    fn token_streaming_is_asked_for_when_on() {
+        let body = |streaming: bool| {
+            let mut t = Turn::new(
+                &Timing::default(),
+                TurnStart {
+                    streaming,
+                    ..start("hi", None, None)
+                },
+                T0,
+            );
+            let fx = drain(&mut t);
+            opens(&fx)[0].body.clone().unwrap_or_default()
+        };
+        assert!(body(true).contains("\"streaming\":true"));
+        assert!(!body(false).contains("streaming"));
+    }
+
+    #[test]
+    fn a_resume_the_server_refuses_goes_straight_to_the_state() {
+        let mut t = streaming("make a video", Some(tl(EMPTY)));
+        t.on_chunk(T0, &text_event("e1", "Working."));
+        t.on_stream_failed(T0 + 10);
+        drain(&mut t);
+        t.on_timer(T0 + 2_010);
+        assert_eq!(opens(&drain(&mut t)).len(), 1);
+        let refused = crate::core::api::read_envelope(
+            409,
+            r#"{"code":409,"msg":"Cannot resume turn e-1: this server does not know it. The message was not run again."}"#,
+            crate::core::api::ErrorContext { web_url: "https://w", user_id: None },
+        )
+        .expect_err("refused");
+        t.on_open_failed(T0 + 2_050, refused);
+        let fx = drain(&mut t);
+        assert!(failed(&fx).is_none(), "{fx:?}");
+        assert!(
+            opens(&fx).is_empty(),
+            "no second resume of a turn the server does not know"
+        );
+        assert_eq!(
+            timer(&fx),
+            Some(T0 + 2_050 + 5_000),
+            "polls the state instead"
+        );
     }
 }

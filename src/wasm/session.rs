@@ -209,16 +209,6 @@ impl Session {
         Ok(t)
     }
 
-    /// The last fetched timeline, or a fresh one (None when state is
-    /// unreachable: the turn then reports without a diff).
-    pub(crate) async fn cached_timeline_or_fetch(&self, signal: &AbortSignal) -> Option<Timeline> {
-        let cached = self.inner.timeline.borrow().clone();
-        match cached {
-            Some(t) => Some(t),
-            None => self.fetch_timeline(signal).await.ok(),
-        }
-    }
-
     pub(crate) fn previous_timeline(&self) -> Option<Timeline> {
         self.inner.timeline.borrow().clone()
     }

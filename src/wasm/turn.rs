@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::timeline::Timeline;
-use crate::core::turn::{Turn, TurnEffect, TurnEvent, TurnOutcome};
+use crate::core::turn::{Turn, TurnEffect, TurnEvent, TurnOutcome, TurnStart};
 
 use super::convert::{error_to_js, get, str_array, Obj};
 use super::glue::{self, AbortController, AbortSignal, EventQueue, StreamReader};
@@ -51,8 +51,12 @@ pub(crate) fn start(
         on_event: get(options, "onEvent"),
     };
     let signal = controller.signal();
+    // `send(text, { streaming })`, else the client's default (on).
+    let streaming = get(options, "streaming")
+        .as_bool()
+        .unwrap_or(session.client().config().streaming);
     let result = spawn_promise(async move {
-        let r = run(&session, &text, resume_from, &signal, &emitter).await;
+        let r = run(&session, &text, resume_from, streaming, &signal, &emitter).await;
         session.turn_finished();
         match r {
             Ok(outcome) => {
@@ -65,14 +69,9 @@ pub(crate) fn start(
                 // Stop whatever the failed turn still has in flight (a
                 // request whose headers never came, a reader).
                 controller.abort();
+                // A failure is not an event: `for await` throws it and
+                // `result` rejects with it (`onEvent` sees no event for it).
                 let err = error_to_js(&e);
-                if let Some(f) = emitter.on_event.dyn_ref::<js_sys::Function>() {
-                    let ev = Obj::new()
-                        .str("type", "error")
-                        .set("error", err.clone())
-                        .into_js();
-                    let _ = f.call1(&JsValue::UNDEFINED, &ev);
-                }
                 emitter.queue.fail(&err);
                 Err(err)
             }
@@ -131,26 +130,33 @@ async fn run(
     session: &Session,
     text: &str,
     resume_from: Option<String>,
+    streaming: bool,
     signal: &AbortSignal,
     out: &Emitter,
 ) -> Result<TurnOutcome> {
     let client = session.client();
-    let before = session.cached_timeline_or_fetch(signal).await;
     let now = || glue::date_now() as u64;
     session.turn_started(text, resume_from.as_deref().unwrap_or(""));
-    let mut turn = Turn::new(
-        &client.config().timing,
-        session.id(),
-        text,
+    let start = TurnStart {
+        session_id: session.id(),
+        message: text,
         resume_from,
-        before,
-        now(),
-    );
+        // The last timeline this session read; without one, the machine
+        // asks for a snapshot alongside the message (never before it).
+        before: session.previous_timeline(),
+        streaming,
+    };
+    let mut turn = Turn::new(&client.config().timing, start, now());
+    // The snapshot's answer, whenever it comes (read between steps).
+    let snapshot: Rc<RefCell<Option<Result<Timeline>>>> = Rc::new(RefCell::new(None));
     let mut io: Option<Io> = None;
     let mut reader: Option<StreamReader> = None;
     let mut timer_at: Option<u64> = None;
     let mut chunk = Vec::new();
     loop {
+        if let Some(answer) = snapshot.borrow_mut().take() {
+            turn.on_snapshot(answer);
+        }
         while let Some(effect) = turn.poll_effect() {
             match effect {
                 TurnEffect::OpenStream(req) => {
@@ -188,6 +194,14 @@ async fn run(
                         Ok(JsValue::UNDEFINED)
                     });
                     io = Some(Io::State(p, slot));
+                }
+                TurnEffect::TakeSnapshot => {
+                    let (session, signal, into) =
+                        (session.clone(), signal.clone(), snapshot.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let answer = session.fetch_timeline(&signal).await;
+                        *into.borrow_mut() = Some(answer);
+                    });
                 }
                 TurnEffect::RememberEventId(id) => session.set_last_event_id(&id),
                 TurnEffect::Emit(ev) => out.emit(event_to_js(&ev)),

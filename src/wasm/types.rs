@@ -79,6 +79,13 @@ export interface NemoClientOptions {
   /** Where the client id lives. Default: chrome.storage, localStorage or memory. */
   storage?: StorageLike;
   /** Keep the anonymous token in `storage` too (off by default). */
+  /**
+   * Ask the agent for token streaming: the chat request carries
+   * `"streaming": true` (ADK's own field), so text arrives as `text-delta`
+   * events while it is written, then once whole as `text`. Default `true`;
+   * `send(text, { streaming })` decides per turn.
+   */
+  streaming?: boolean;
   persistToken?: boolean;
   /** ISO language for new sessions: "en", "zh-CN", … */
   language?: string;
@@ -154,8 +161,7 @@ export type TurnEvent =
   | { type: "still-working"; elapsedMs: number; message: string }
   | { type: "reconnecting"; attempt: number }
   | { type: "notice"; message: string }
-  | { type: "done"; result: TurnResult }
-  | { type: "error"; error: NemoError };
+  | { type: "done"; result: TurnResult };
 
 export interface TurnResult {
   /** Final text after GUI translation. */
@@ -174,10 +180,22 @@ export interface TurnResult {
 }
 
 export interface SendOptions extends CallOptions {
+  /**
+   * Every event of the turn, as `for await` yields them, ending with `done`.
+   * A failed turn has no event for its failure (like `for await`, which
+   * throws it): `result` rejects with the `NemoError`.
+   */
   onEvent?: (event: TurnEvent) => void;
+  /** Token streaming for this turn (default: the client's `streaming`, on). */
+  streaming?: boolean;
 }
 
-/** A chat turn: iterate with `for await`, or await `result`. `break` aborts it. */
+/**
+ * A chat turn: iterate with `for await`, or await `result`. `break` aborts it.
+ * It ends the same way everywhere: on success the last event is `done` (with
+ * the `TurnResult`) and `result` resolves; on failure `for await` throws the
+ * `NemoError`, `result` rejects with it, and `onEvent` receives no event for it.
+ */
 export interface Turn extends AsyncIterableIterator<TurnEvent> {
   readonly result: Promise<TurnResult>;
   abort(): void;
@@ -242,7 +260,7 @@ export interface TimelineDiff {
 export type RecoveryAction =
   | "reauthenticate" | "new_session" | "register" | "top_up" | "choose_supported_file"
   | "compress_or_trim" | "upgrade_plan" | "retry_after" | "check_connection" | "retry"
-  | "fix_input" | "none";
+  | "fix_input" | "report_bug" | "check_access" | "none";
 
 export interface Recovery {
   action: RecoveryAction;

@@ -42,6 +42,10 @@ pub struct RunBody {
     pub session_id: String,
     #[serde(default)]
     pub new_message: Option<NewMessage>,
+    /// ADK's own request field: stream partial text deltas before each
+    /// complete text. Off unless asked, like ADK.
+    #[serde(default)]
+    pub streaming: bool,
 }
 
 #[derive(Deserialize)]
@@ -85,10 +89,16 @@ pub async fn run_sse(
     let rt = state.rt();
 
     // Resume?
-    let last_id = headers
+    let raw_last_id = headers
         .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| sse::parse_event_id(s).map(|(t, n)| (t.to_string(), n)));
+        .map(|v| v.to_str().unwrap_or("?").trim().to_string())
+        .filter(|s| !s.is_empty());
+    // An id not of our `<turn>:<seq>` form names no turn of ours either.
+    let last_id = raw_last_id.as_deref().map(|s| {
+        sse::parse_event_id(s)
+            .map(|(t, n)| (t.to_string(), n))
+            .unwrap_or_else(|| (s.to_string(), 0))
+    });
     if let Some((turn_id, seq)) = last_id {
         let found = {
             let mut store = state.store();
@@ -110,6 +120,17 @@ pub async fn run_sse(
             let fault = take_stream_fault(&state);
             return Ok(sse::response(state, t, from, mode, fault));
         }
+        // A resume of a turn this server does not know (it restarted, or
+        // forgot the turn): running the message now would run and charge it
+        // a second time. Refuse, and say where its outcome is.
+        tracing::info!(user_id = %user.user_id, session_id = %sid, turn = %turn_id, "resume of an unknown turn refused");
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            409,
+            format!(
+                "Cannot resume turn {turn_id}: this server does not know it (it may have restarted). The message was not run again; its result, if any, is in the session state."
+            ),
+        ));
     }
 
     let text: String = body
@@ -131,7 +152,9 @@ pub async fn run_sse(
         let mut store = state.store();
         let plan = {
             let session = store.session_mut(&sid, &user.user_id, rt.session_idle_s)?;
-            make_plan(session, &text, &rt, state.config.seed)
+            let mut plan = make_plan(session, &text, &rt, state.config.seed);
+            plan.streaming = body.streaming;
+            plan
         };
         credits::reserve(&mut store, &state.config.web_url, &user.user_id, plan.cost)?;
         if let Some(s) = store.sessions.get_mut(&sid) {
@@ -245,5 +268,7 @@ fn make_plan(session: &Session, text: &str, rt: &crate::config::Runtime, seed: u
         zh,
         seed: turn_seed,
         silent,
+        // Set from the request by the caller.
+        streaming: false,
     }
 }

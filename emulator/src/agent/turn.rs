@@ -205,6 +205,9 @@ pub struct Plan {
     pub zh: bool,
     pub seed: u64,
     pub silent: bool,
+    /// The request asked for token streaming (`"streaming": true`): texts
+    /// go out as `partial` deltas first. Without it, only complete texts.
+    pub streaming: bool,
 }
 
 struct Runner {
@@ -287,12 +290,16 @@ impl Runner {
         } else {
             words.chunks(chunk_words).map(|c| c.concat()).collect()
         };
+        // The agent takes as long to write either way; only what the client
+        // sees meanwhile differs.
         for c in chunks {
-            self.emit(AgentEvent::Text {
-                text: c,
-                partial: true,
-                streamed: false,
-            });
+            if self.plan.streaming {
+                self.emit(AgentEvent::Text {
+                    text: c,
+                    partial: true,
+                    streamed: false,
+                });
+            }
             if !self.pause(150, 250).await {
                 return false;
             }
@@ -300,7 +307,7 @@ impl Runner {
         self.emit(AgentEvent::Text {
             text: text.to_string(),
             partial: false,
-            streamed: true,
+            streamed: self.plan.streaming,
         });
         true
     }

@@ -284,9 +284,22 @@ impl Emu {
         r.json().await.unwrap()
     }
 
+    /// The chat body as the client sends it: token streaming on.
     pub fn run_body(sid: &str, text: &str) -> Value {
         json!({"app_name": "nemo_agent", "user_id": "me", "session_id": sid,
-               "new_message": {"parts": [{"text": text}], "role": "user"}})
+               "new_message": {"parts": [{"text": text}], "role": "user"},
+               "streaming": true})
+    }
+
+    /// Posts a chat message without `"streaming"` and reads the whole stream.
+    pub async fn run_unstreamed(&self, tok: &str, sid: &str, text: &str) -> Sse {
+        let mut body = Self::run_body(sid, text);
+        body.as_object_mut().map(|o| o.remove("streaming"));
+        let rb = self
+            .post(tok, "/run_sse")
+            .header("Accept", "text/event-stream")
+            .json(&body);
+        read_sse(rb.send().await.unwrap()).await
     }
 
     /// Posts a chat message and reads the whole stream (or until it breaks).
