@@ -12,19 +12,18 @@ use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::api::{
-    self, endpoints, normalize_base_url, parse_credits, parse_session, parse_token,
-    read_envelope_doc, ApiRequest, Attribution, Credits, ErrorContext, Method, SessionInfo,
-    DEFAULT_BASE_URL, DEFAULT_WEB_URL,
+    self, endpoints, normalize_base_url, parse_credits, parse_token, read_envelope_doc, ApiRequest,
+    Attribution, Credits, ErrorContext, Method, SessionInfo, DEFAULT_BASE_URL, DEFAULT_WEB_URL,
 };
 use crate::core::error::{Error, Result};
 use crate::core::exchange::{Exchange, Input, Step, Ticket, TokenGate};
 use crate::core::json::Value;
 use crate::core::policy::Timing;
 
-use super::convert::{error_to_js, get, get_f64, get_string, Obj};
+use super::convert::{await_js, error_to_js, get, get_f64, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
-use super::http::{self, await_js, spawn_promise};
-use super::session::{Session, SessionHandle};
+use super::http::{self, spawn_promise};
+use super::signal::{abortable, linked_signal};
 
 /// The storage key of the persisted client id (a UUID, never a secret).
 pub const CLIENT_ID_KEY: &str = "nemovideo.client_id";
@@ -475,26 +474,6 @@ impl NemoClient {
             .map(|_| ())
     }
 
-    /// Creates a session.
-    pub async fn create_session_with(
-        &self,
-        task_name: &str,
-        language: Option<&str>,
-        signal: &AbortSignal,
-    ) -> Result<Session> {
-        let lang = language.unwrap_or(&self.inner.cfg.language);
-        let data = self
-            .request(&endpoints::create_session(task_name, lang), signal)
-            .await?;
-        let info = parse_session(&data)?;
-        Ok(Session::new(self.clone(), info, lang.to_string()))
-    }
-
-    /// A session object for an existing id (no request is made).
-    pub fn session_for(&self, info: SessionInfo) -> Session {
-        Session::new(self.clone(), info, self.inner.cfg.language.clone())
-    }
-
     /// The credit balance.
     pub async fn credits_with(&self, signal: &AbortSignal) -> Result<Credits> {
         parse_credits(&self.request(&endpoints::credits(), signal).await?)
@@ -517,52 +496,11 @@ impl NemoClient {
     }
 }
 
-/// Awaits `p` but gives up with `Aborted` as soon as `signal` fires.
-pub(crate) async fn abortable(p: Promise, signal: &AbortSignal) -> Result<JsValue> {
-    await_js(glue::race_abort(&p, signal)).await
-}
-
 fn valid_client_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Reads the per-call `{ signal }` option; returns an internal controller
-/// linked to it, so every call can be aborted and can also abort itself.
-pub(crate) fn linked_signal(options: &JsValue) -> AbortSignal {
-    if options.is_undefined() {
-        return never_signal();
-    }
-    let given = get(options, "signal");
-    if given.is_object() {
-        given.unchecked_into()
-    } else {
-        never_signal()
-    }
-}
-
-thread_local! {
-    static NEVER: AbortSignal = AbortController::new().signal();
-}
-
-/// A signal that never fires, shared by every call made without one: no
-/// controller per request, and [`http::send`] leaves it off the fetch.
-pub(crate) fn never_signal() -> AbortSignal {
-    // `try_with`, not `with`: the thread-local is never destroyed in wasm,
-    // and `with` would link in its panic message. A fresh signal that
-    // never fires would do just as well.
-    NEVER
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| AbortController::new().signal())
-}
-
-/// Whether `signal` is the shared never-firing one.
-pub(crate) fn is_never(signal: &AbortSignal) -> bool {
-    NEVER
-        .try_with(|n| js_sys::Object::is(n, signal))
-        .unwrap_or(false)
 }
 
 /// Parses `NemoClientOptions`.
@@ -688,26 +626,6 @@ impl NemoClient {
             .map_err(|e| error_to_js(&e))
     }
 
-    /// Rebuilds a session (and any export or turn in flight) from a handle
-    /// saved with `session.toJSON()`.
-    #[wasm_bindgen(js_name = resume)]
-    pub fn js_resume(
-        #[wasm_bindgen(unchecked_param_type = "SessionHandle")] handle: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "NemoClientOptions")] options: JsValue,
-    ) -> Result<Session, JsValue> {
-        let h = SessionHandle::from_js(&handle).map_err(|e| error_to_js(&e))?;
-        let mut cfg = config_from_js(&options).map_err(|e| error_to_js(&e))?;
-        if get_string(&options, "baseUrl").is_none() {
-            if let Some(b) = &h.base_url {
-                cfg.base_url = b.clone();
-            }
-        }
-        let client =
-            NemoClient::with_config(cfg, get(&options, "storage"), get(&options, "onHandle"))
-                .map_err(|e| error_to_js(&e))?;
-        Ok(Session::from_handle(client, h))
-    }
-
     /// The API base URL in use.
     #[wasm_bindgen(getter, js_name = baseUrl)]
     pub fn js_base_url(&self) -> String {
@@ -744,57 +662,6 @@ impl NemoClient {
                 .set("credits", credits_to_js(&credits))
                 .into_js())
         })
-    }
-
-    /// Creates a session: `{ taskName?, language?, signal? }`.
-    #[wasm_bindgen(js_name = createSession, unchecked_return_type = "Promise<Session>")]
-    pub fn js_create_session(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "CreateSessionOptions")] options: JsValue,
-    ) -> Promise {
-        let this = self.clone();
-        let signal = linked_signal(&options);
-        let name = get_string(&options, "taskName").unwrap_or_else(|| "project".into());
-        let lang = get_string(&options, "language");
-        spawn_promise(async move {
-            this.create_session_with(&name, lang.as_deref(), &signal)
-                .await
-                .map(JsValue::from)
-                .map_err(|e| error_to_js(&e))
-        })
-    }
-
-    /// A session object for an existing session id (no request is made;
-    /// the first call on it tells whether it still exists).
-    #[wasm_bindgen(js_name = session)]
-    pub fn js_session(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] session_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] task_id: JsValue,
-    ) -> Result<Session, JsValue> {
-        // Checked here: a non-string where wasm-bindgen expects a `String`
-        // corrupts wasm memory instead of throwing.
-        let session_id = session_id
-            .as_string()
-            .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| {
-                error_to_js(&Error::invalid_input(
-                    "sessionId must be a non-empty string",
-                ))
-            })?;
-        let task_id = match task_id.as_string() {
-            Some(t) => t,
-            None if task_id.is_undefined() || task_id.is_null() => String::new(),
-            None => {
-                return Err(error_to_js(&Error::invalid_input(
-                    "taskId must be a string",
-                )))
-            }
-        };
-        Ok(self.session_for(SessionInfo {
-            session_id,
-            task_id,
-        }))
     }
 
     /// `{ available, frozen, total }`.

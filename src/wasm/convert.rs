@@ -218,3 +218,15 @@ pub fn json_to_js(v: &Value<'_>) -> JsValue {
         }
     }
 }
+
+/// A `Result` as a JS promise settles: the value, or the error object.
+pub(crate) fn ok_or_reject(r: crate::core::error::Result<JsValue>) -> Result<JsValue, JsValue> {
+    r.map_err(|e| error_to_js(&e))
+}
+
+/// Awaits a JS promise, mapping a rejection to a core error.
+pub async fn await_js(p: js_sys::Promise) -> crate::core::error::Result<JsValue> {
+    wasm_bindgen_futures::JsFuture::from(p)
+        .await
+        .map_err(|e| error_from_js(&e))
+}

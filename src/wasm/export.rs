@@ -21,12 +21,11 @@ use crate::core::export::{
     Fetched,
 };
 
-use super::client::{abortable, linked_signal};
-use super::convert::{error_to_js, get, get_string, Obj};
+use super::convert::{await_js, error_to_js, get, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
-use super::http::{await_js, headers_object, spawn_promise};
+use super::http::{headers_object, spawn_promise};
 use super::session::Session;
-use super::turn::link_user_signal;
+use super::signal::{abortable, link_user_signal, linked_signal};
 
 struct ExportInner {
     session: Session,
@@ -203,7 +202,7 @@ impl ExportJob {
             this.inner.controller.abort();
             if let Some(req) = req {
                 let session = &this.inner.session;
-                let signal = super::client::never_signal();
+                let signal = super::signal::never_signal();
                 let r = session.client().request_doc(&req, &signal).await;
                 let outcome = this
                     .inner

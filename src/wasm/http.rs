@@ -9,12 +9,11 @@ use std::pin::Pin;
 
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::api::{common_headers, ApiRequest, Attribution};
-use crate::core::error::Result;
 
-use super::convert::{error_from_js, Obj};
+use super::convert::Obj;
 use super::glue::{self, AbortSignal};
 
 /// A future on the heap, with its type erased.
@@ -37,11 +36,6 @@ where
 #[inline(never)]
 fn spawn_boxed(f: BoxedPromiseFuture) -> Promise {
     future_to_promise(f)
-}
-
-/// Awaits a JS promise, mapping a rejection to a core error.
-pub async fn await_js(p: Promise) -> Result<JsValue> {
-    JsFuture::from(p).await.map_err(|e| error_from_js(&e))
 }
 
 /// The request headers as a plain JS object.
@@ -68,7 +62,7 @@ pub fn init_object(req: &ApiRequest, token: Option<&str>, attribution: &Attribut
 /// The signal to hand to fetch: none for the shared never-firing one (it
 /// would only cost fetch a listener).
 pub(crate) fn fetch_signal(signal: &AbortSignal) -> Option<&AbortSignal> {
-    (!super::client::is_never(signal)).then_some(signal)
+    (!super::signal::is_never(signal)).then_some(signal)
 }
 
 /// Starts a fetch whose body is read as it comes (the agent stream):

@@ -6,12 +6,16 @@
 //! Bodies (uploads, downloads) stay in JS objects and never enter wasm
 //! memory; stream chunks are copied in only to be decoded.
 //!
-//! Layout: `glue` (platform bindings and `glue.js`), `convert` (values and
-//! errors across the boundary), `http` (one exchange), `client` (token and
-//! recovery), `session`, `turn` (the SSE stream), `upload`, `export`,
-//! `timeline`, `sse_decoder` (the standalone `SseDecoder` class) and `types`
-//! (the TypeScript declarations).
+//! Layers, each using only those before it (no module imports a later one):
+//! `glue` (platform bindings and `glue.js`) → `convert` (values, errors and
+//! promises across the boundary) → `signal` (every `AbortSignal` link) →
+//! `http` (one fetch) → `client` (drives `core::exchange`: token and recovery) →
+//! `session` (one project, its handle) → `turn`, `export`, `upload` (each
+//! drives its core machine) → `actions` (what a session does, and `handle`).
+//! Beside them: `timeline`, `sse_decoder` and `agent_decoder` (the
+//! standalone decoders) and `types` (the TypeScript declarations).
 
+pub mod actions;
 pub mod agent_decoder;
 pub mod client;
 pub mod convert;
@@ -19,6 +23,7 @@ pub mod export;
 pub mod glue;
 pub mod http;
 pub mod session;
+pub mod signal;
 pub mod sse_decoder;
 pub mod timeline;
 pub mod turn;

@@ -7,19 +7,16 @@ use std::rc::Rc;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use crate::core::api::{endpoints, parse_state, SessionInfo};
-use crate::core::error::{human_bytes, Error, Result};
-use crate::core::format::decimal;
-use crate::core::intent::{self, Intent};
+use crate::core::api::{endpoints, parse_session, parse_state, SessionInfo};
+use crate::core::error::{Error, Result};
 use crate::core::timeline::Timeline;
 
-use super::client::{credits_to_js, linked_signal, NemoClient};
+use super::client::{config_from_js, credits_to_js, NemoClient};
 use super::convert::{error_to_js, get, get_string, Obj};
-use super::export::{self, ExportJob};
-use super::glue::{self, AbortSignal};
-use super::http::{await_js, spawn_promise};
+use super::glue::AbortSignal;
+use super::http::spawn_promise;
+use super::signal::linked_signal;
 use super::timeline::JsTimeline;
-use super::{turn, upload};
 
 /// What survives a reload: enough to find the session, a render in flight
 /// and a turn in flight again. Holds no secret.
@@ -214,10 +211,6 @@ impl Session {
     }
 }
 
-fn ok_or_reject(r: Result<JsValue>) -> Result<JsValue, JsValue> {
-    r.map_err(|e| error_to_js(&e))
-}
-
 #[wasm_bindgen]
 impl Session {
     /// `session_id`.
@@ -230,54 +223,6 @@ impl Session {
     #[wasm_bindgen(getter, js_name = taskId)]
     pub fn js_task_id(&self) -> String {
         self.inner.info.task_id.clone()
-    }
-
-    /// Sends one message to the agent. The returned `Turn` is iterable with
-    /// `for await`, has `result` (a Promise of the outcome) and `abort()`.
-    #[wasm_bindgen(js_name = send, unchecked_return_type = "Turn")]
-    pub fn js_send(
-        &self,
-        // Taken as a JsValue and checked: a non-string passed where wasm-bindgen
-        // expects a `String` corrupts wasm memory instead of throwing.
-        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: JsValue,
-    ) -> JsValue {
-        let Some(text) = text.as_string() else {
-            return failed_turn(Error::invalid_input("The message must be a string."));
-        };
-        if text.trim().is_empty() {
-            return failed_turn(Error::invalid_input("The message is empty."));
-        }
-        turn::start(self.clone(), text, None, &options)
-    }
-
-    /// Resumes the turn that was in flight when the handle was saved (after
-    /// a reload), replaying what was missed; `null` when none was. The
-    /// message is not sent again and nothing is charged twice.
-    #[wasm_bindgen(js_name = resumeTurn, unchecked_return_type = "Turn | null")]
-    pub fn js_resume_turn(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "SendOptions")] options: JsValue,
-    ) -> JsValue {
-        let h = self.handle_snapshot();
-        match (h.turn_text, h.last_event_id) {
-            (Some(text), Some(id)) => turn::start(self.clone(), text, Some(id), &options),
-            _ => JsValue::NULL,
-        }
-    }
-
-    /// Uploads files (`File`, `Blob`, `Uint8Array`) or URLs, one or several.
-    #[wasm_bindgen(js_name = upload, unchecked_return_type = "Promise<UploadedFile[]>")]
-    pub fn js_upload(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "UploadInput | UploadInput[]")] input: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "UploadOptions")] options: JsValue,
-    ) -> Promise {
-        let this = self.clone();
-        spawn_promise(async move {
-            let signal = linked_signal(&options);
-            ok_or_reject(upload::upload(&this, &input, &options, &signal).await)
-        })
     }
 
     /// The current timeline (and its diff against the previous fetch).
@@ -315,27 +260,6 @@ impl Session {
         })
     }
 
-    /// Starts an export: `await session.export({ onProgress })` resolves to
-    /// `{ id, url, sizeBytes }`; the job also has `cancel()` and `download()`.
-    #[wasm_bindgen(js_name = export)]
-    pub fn js_export(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "ExportOptions")] options: JsValue,
-    ) -> ExportJob {
-        export::start(self.clone(), None, &options)
-    }
-
-    /// Picks up the render that was in flight when the handle was saved;
-    /// `null` when none was.
-    #[wasm_bindgen(js_name = resumeExport)]
-    pub fn js_resume_export(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "ExportOptions")] options: JsValue,
-    ) -> Option<ExportJob> {
-        let id = self.handle_snapshot().render_id?;
-        Some(export::start(self.clone(), Some(id), &options))
-    }
-
     /// A link that opens this project in the web app. It carries a one-time
     /// claim token, never the API token.
     #[wasm_bindgen(js_name = claimLink, unchecked_return_type = "Promise<string>")]
@@ -355,25 +279,6 @@ impl Session {
         })
     }
 
-    /// Does what the user's words ask, by the routing table: export,
-    /// credits, state and upload go to their endpoints, everything else to
-    /// the agent. Resolves to `{ kind, reply, … }` where `reply` is
-    /// plain-language text for a chat box.
-    #[wasm_bindgen(js_name = handle, unchecked_return_type = "Promise<HandleResult>")]
-    pub fn js_handle(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "HandleOptions")] options: JsValue,
-    ) -> Promise {
-        let Some(text) = text.as_string() else {
-            return Promise::reject(&error_to_js(&Error::invalid_input(
-                "The message must be a string.",
-            )));
-        };
-        let this = self.clone();
-        spawn_promise(async move { ok_or_reject(this.handle_text(text, options).await) })
-    }
-
     /// The durable handle: `{ v, baseUrl, sessionId, taskId, renderId?,
     /// lastEventId?, turnText? }`. Safe to store: it holds no token.
     #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "SessionHandle")]
@@ -382,119 +287,101 @@ impl Session {
     }
 }
 
-impl Session {
-    async fn handle_text(&self, text: String, options: JsValue) -> Result<JsValue> {
-        let files = get(&options, "files");
-        let has_files = match files.dyn_ref::<js_sys::Array>() {
-            Some(a) => a.length() > 0,
-            None => !files.is_undefined() && !files.is_null(),
-        };
-        let signal = linked_signal(&options);
-        let route = intent::route(&text, has_files);
-        // The result's `kind` is the route's name (`Intent::ACTION_NAMES`).
-        let kind = route.action_name();
-        match route {
-            Intent::Export => {
-                let job = export::start(self.clone(), None, &options);
-                let r = await_js(job.result_promise()).await?;
-                let url = get_string(&r, "url").unwrap_or_default();
-                let size = get(&r, "sizeBytes").as_f64();
-                let reply = match size {
-                    Some(n) => format!("Your video is ready ({}): {url}", human_bytes(n as u64)),
-                    None => format!("Your video is ready: {url}"),
-                };
-                Ok(Obj::new()
-                    .str("kind", kind)
-                    .str("reply", &reply)
-                    .set("export", r)
-                    .set("job", job)
-                    .into_js())
-            }
-            Intent::Credits => {
-                let c = self.inner.client.credits_with(&signal).await?;
-                let reply = format!(
-                    "You have {} credits available ({} reserved by running jobs).",
-                    decimal(c.available, 2),
-                    decimal(c.frozen, 2)
-                );
-                Ok(Obj::new()
-                    .str("kind", kind)
-                    .str("reply", &reply)
-                    .set("credits", credits_to_js(&c))
-                    .into_js())
-            }
-            Intent::State => {
-                let previous = self.previous_timeline();
-                let t = self.fetch_timeline(&signal).await?;
-                let reply = t.summary();
-                Ok(Obj::new()
-                    .str("kind", kind)
-                    .str("reply", &reply)
-                    .set("timeline", JsTimeline::with_previous(t, previous))
-                    .into_js())
-            }
-            Intent::Upload => {
-                if !has_files {
-                    return Ok(Obj::new()
-                        .str("kind", kind)
-                        .str(
-                            "reply",
-                            &format!(
-                                "Attach a file to upload. Accepted: {}; up to 200 MB each.",
-                                crate::core::text::join(
-                                    crate::core::media::ACCEPTED_EXTENSIONS,
-                                    ", "
-                                )
-                            ),
-                        )
-                        .set("files", js_sys::Array::new())
-                        .into_js());
-                }
-                let uploaded = upload::upload(self, &files, &options, &signal).await?;
-                let n = js_sys::Array::from(&uploaded).length();
-                Ok(Obj::new()
-                    .str("kind", kind)
-                    .str(
-                        "reply",
-                        &format!("Uploaded {n} file{}.", if n == 1 { "" } else { "s" }),
-                    )
-                    .set("files", uploaded)
-                    .into_js())
-            }
-            Intent::Empty => Ok(Obj::new()
-                .str("kind", kind)
-                .str(
-                    "reply",
-                    "Type a message, or attach a photo or video to start.",
-                )
-                .into_js()),
-            Intent::Chat(_) => {
-                if has_files {
-                    upload::upload(self, &files, &options, &signal).await?;
-                }
-                let t = turn::start(self.clone(), text, None, &options);
-                let result = await_js(get(&t, "result").unchecked_into()).await?;
-                let reply = get_string(&result, "text")
-                    .filter(|s| !s.is_empty())
-                    .or_else(|| get_string(&result, "summary"))
-                    .unwrap_or_default();
-                Ok(Obj::new()
-                    .str("kind", kind)
-                    .str("reply", &reply)
-                    .set("result", result)
-                    .into_js())
-            }
-        }
+/// Making sessions is the client's, but a session is this module's: the
+/// client's methods that return one live here, so `client` never needs
+/// `session`.
+impl NemoClient {
+    /// Creates a session.
+    pub async fn create_session_with(
+        &self,
+        task_name: &str,
+        language: Option<&str>,
+        signal: &AbortSignal,
+    ) -> Result<Session> {
+        let lang = language.unwrap_or(&self.inner.cfg.language);
+        let data = self
+            .request(&endpoints::create_session(task_name, lang), signal)
+            .await?;
+        let info = parse_session(&data)?;
+        Ok(Session::new(self.clone(), info, lang.to_string()))
+    }
+
+    /// A session object for an existing id (no request is made).
+    pub fn session_for(&self, info: SessionInfo) -> Session {
+        Session::new(self.clone(), info, self.inner.cfg.language.clone())
     }
 }
 
-/// A `Turn`-shaped object that fails at once (for invalid input).
-fn failed_turn(e: Error) -> JsValue {
-    let controller = glue::AbortController::new();
-    let q = glue::event_queue(&controller);
-    let err = error_to_js(&e);
-    q.fail(&err);
-    let q: JsValue = q.into();
-    let _ = js_sys::Reflect::set(&q, &"result".into(), &glue::quiet(&Promise::reject(&err)));
-    q
+#[wasm_bindgen]
+impl NemoClient {
+    /// Rebuilds a session (and any export or turn in flight) from a handle
+    /// saved with `session.toJSON()`.
+    #[wasm_bindgen(js_name = resume)]
+    pub fn js_resume(
+        #[wasm_bindgen(unchecked_param_type = "SessionHandle")] handle: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "NemoClientOptions")] options: JsValue,
+    ) -> Result<Session, JsValue> {
+        let h = SessionHandle::from_js(&handle).map_err(|e| error_to_js(&e))?;
+        let mut cfg = config_from_js(&options).map_err(|e| error_to_js(&e))?;
+        if get_string(&options, "baseUrl").is_none() {
+            if let Some(b) = &h.base_url {
+                cfg.base_url = b.clone();
+            }
+        }
+        let client =
+            NemoClient::with_config(cfg, get(&options, "storage"), get(&options, "onHandle"))
+                .map_err(|e| error_to_js(&e))?;
+        Ok(Session::from_handle(client, h))
+    }
+
+    /// Creates a session: `{ taskName?, language?, signal? }`.
+    #[wasm_bindgen(js_name = createSession, unchecked_return_type = "Promise<Session>")]
+    pub fn js_create_session(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "CreateSessionOptions")] options: JsValue,
+    ) -> Promise {
+        let this = self.clone();
+        let signal = linked_signal(&options);
+        let name = get_string(&options, "taskName").unwrap_or_else(|| "project".into());
+        let lang = get_string(&options, "language");
+        spawn_promise(async move {
+            this.create_session_with(&name, lang.as_deref(), &signal)
+                .await
+                .map(JsValue::from)
+                .map_err(|e| error_to_js(&e))
+        })
+    }
+
+    /// A session object for an existing session id (no request is made;
+    /// the first call on it tells whether it still exists).
+    #[wasm_bindgen(js_name = session)]
+    pub fn js_session(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] session_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] task_id: JsValue,
+    ) -> Result<Session, JsValue> {
+        // Checked here: a non-string where wasm-bindgen expects a `String`
+        // corrupts wasm memory instead of throwing.
+        let session_id = session_id
+            .as_string()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                error_to_js(&Error::invalid_input(
+                    "sessionId must be a non-empty string",
+                ))
+            })?;
+        let task_id = match task_id.as_string() {
+            Some(t) => t,
+            None if task_id.is_undefined() || task_id.is_null() => String::new(),
+            None => {
+                return Err(error_to_js(&Error::invalid_input(
+                    "taskId must be a string",
+                )))
+            }
+        };
+        Ok(self.session_for(SessionInfo {
+            session_id,
+            task_id,
+        }))
+    }
 }

@@ -13,10 +13,11 @@ use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::timeline::Timeline;
 use crate::core::turn::{Turn, TurnEffect, TurnEvent, TurnOutcome, TurnStart};
 
-use super::convert::{error_to_js, get, str_array, Obj};
+use super::convert::{await_js, error_to_js, get, str_array, Obj};
 use super::glue::{self, AbortController, AbortSignal, EventQueue, StreamReader};
-use super::http::{await_js, spawn_promise};
+use super::http::spawn_promise;
 use super::session::Session;
+use super::signal::link_user_signal;
 
 /// Emits each event to `onEvent` and to the `for await` queue.
 struct Emitter {
@@ -80,25 +81,6 @@ pub(crate) fn start(
     let q: JsValue = queue.into();
     let _ = js_sys::Reflect::set(&q, &"result".into(), &glue::quiet(&result));
     q
-}
-
-/// Aborting the caller's signal aborts the turn's own controller.
-pub(crate) fn link_user_signal(options: &JsValue, controller: &AbortController) {
-    let given = get(options, "signal");
-    if let Some(sig) = given.dyn_ref::<js_sys::Object>() {
-        let sig: &AbortSignal = sig.unchecked_ref();
-        if sig.aborted() {
-            controller.abort();
-            return;
-        }
-        let c = controller.clone();
-        let cb = Closure::once_into_js(move || c.abort());
-        sig.add_event_listener(
-            "abort",
-            cb.unchecked_ref(),
-            &Obj::new().bool("once", true).build(),
-        );
-    }
 }
 
 /// The exchange a turn has in flight: at most one at a time.

@@ -11,9 +11,9 @@ use crate::core::api::{endpoints, parse_upload, read_envelope, ErrorContext, Upl
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::media::{self, MediaType, SNIFF_LEN};
 
-use super::convert::{get, get_string, Obj};
+use super::convert::{await_js, get, get_string, Obj};
 use super::glue::{self, AbortSignal, Blob};
-use super::http::{await_js, headers_object};
+use super::http::headers_object;
 use super::session::Session;
 
 enum Item {
