@@ -51,7 +51,8 @@ rust_layer() {
     cargo fmt --all -- --check &&
       cargo clippy --workspace --all-targets --quiet -- -D warnings &&
       cargo clippy --target wasm32-unknown-unknown --lib --tests --quiet -- -D warnings &&
-      RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+      RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet &&
+      RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet --target wasm32-unknown-unknown -p nemo-video
   }
   step "lint (rustfmt, clippy and rustdoc -D warnings)" lint
 
@@ -103,6 +104,12 @@ js_layer() {
   # Reliability (Node): fault matrix, bad inputs, downloads, token hygiene and
   # a CI-size soak, on a private emulator instance (the full soak: make soak).
   step "reliability (Node)" bash tests/reliability/run.sh
+
+  # The package against a real Google ADK server (the backend nobody here
+  # wrote): tests/adk/run.sh starts `adk api_server` from .venv-adk/ with the
+  # scripted agent of tests/adk/agents/, runs the suite in Node and Chromium,
+  # and stops the server by its PID even on failure.
+  step "ADK conformance (Node + Chromium)" bash tests/adk/run.sh
 
   # Benchmark harness smoke: tiny inputs, never asserts a time (the real
   # figures are `make bench`). Needs bench/node_modules (`make bench-deps`).

@@ -1,5 +1,5 @@
-//! What a session does: send a message (a [`turn`](super::turn)), export
-//! ([`export`](super::export)), upload ([`upload`](super::upload)), and
+//! What a session does: send a message (a turn, [`super::turn`]), export
+//! ([`super::export`]), upload ([`super::upload`]), and
 //! `handle`, which routes what a user typed to one of them. It sits above
 //! those modules, so none of them needs another.
 
