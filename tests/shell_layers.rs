@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["client"],
     &["session"],
     &["turn", "export", "upload"],
-    &["actions"],
+    &["actions", "estimate"],
     &["sse_decoder", "agent_decoder", "types"],
 ];
 
@@ -29,6 +29,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("export", include_str!("../src/wasm/export.rs")),
     ("upload", include_str!("../src/wasm/upload.rs")),
     ("actions", include_str!("../src/wasm/actions.rs")),
+    ("estimate", include_str!("../src/wasm/estimate.rs")),
     ("sse_decoder", include_str!("../src/wasm/sse_decoder.rs")),
     (
         "agent_decoder",

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod error;
+pub mod estimate;
 pub mod event_batch;
 pub mod events;
 pub mod exchange;

@@ -11,7 +11,8 @@
 //! promises across the boundary) → `signal` (every `AbortSignal` link) →
 //! `http` (one fetch) → `client` (drives `core::exchange`: token and recovery) →
 //! `session` (one project, its handle) → `turn`, `export`, `upload` (each
-//! drives its core machine) → `actions` (what a session does, and `handle`).
+//! drives its core machine) → `actions` (what a session does, and `handle`)
+//! and `estimate` (the cost preview).
 //! Beside them: `timeline`, `sse_decoder` and `agent_decoder` (the
 //! standalone decoders) and `types` (the TypeScript declarations).
 
@@ -19,6 +20,7 @@ pub mod actions;
 pub mod agent_decoder;
 pub mod client;
 pub mod convert;
+pub mod estimate;
 pub mod export;
 pub mod glue;
 pub mod http;

@@ -1,0 +1,2 @@
+//! `session.estimate(text, { files })`: the cost preview, from
+//! [`crate::core::estimate`] (being written).
