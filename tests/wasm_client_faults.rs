@@ -864,3 +864,39 @@ async fn a_healthy_upload_is_not_cut_off_and_reports_its_progress() {
     // (How many reports fall in between depends on the platform: a page's
     // XMLHttpRequest reports every 50 ms, and loopback may be quicker.)
 }
+
+#[wasm_bindgen_test]
+async fn the_message_goes_first_even_when_the_state_endpoint_hangs() {
+    // A fresh session has no timeline yet, so the turn reads a snapshot of
+    // the state alongside the message. With the state endpoint hanging, the
+    // message still leaves at once and the turn completes while the state
+    // request is still stuck (no wait for its time-outs before sending).
+    setup(100).await;
+    let (_, session) = fresh_session().await;
+    fault(r#"{"endpoint":"state","kind":"stall","count":2}"#).await;
+    let (_, r) = send_ok(&session, "echo: sent at once").await;
+    assert_eq!(s(&r, "text"), "sent at once");
+    // The snapshot request reaches the server (alongside the message, or
+    // just after it) and hangs there; the finished turn never waited for it:
+    // a stall without a time ends only when its client gives up (60 s).
+    let mut st = stats().await;
+    for _ in 0..100 {
+        if fired(&st, "stall") >= 1.0 {
+            break;
+        }
+        sleep(50.0).await;
+        st = stats().await;
+    }
+    assert!(
+        fired(&st, "stall") >= 1.0,
+        "the snapshot was asked for: {}",
+        show(&at(&st, &["global"]))
+    );
+    assert!(
+        global_stat(&st, "stalls_open") >= 1.0,
+        "the turn finished while the state request still hung: {}",
+        show(&at(&st, &["global"]))
+    );
+    assert_eq!(global_stat(&st, "turns_run"), 1.0);
+    clear_faults().await;
+}
