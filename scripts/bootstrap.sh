@@ -84,6 +84,38 @@ if [ -f tests/package.json ]; then
     say "npm dev dependencies: present"
   fi
 fi
+# --- A real Google ADK server for the conformance suite (tests/adk/): PyPI
+# google-adk, pinned, in a git-ignored virtual environment inside the
+# repository (.venv-adk/). Skipped when that version is already there.
+ADK_VERSION=2.13.0
+ADK_VENV=.venv-adk
+adk_installed() {
+  "$ADK_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("google-adk"))' 2>/dev/null
+}
+if [ -x "$ADK_VENV/bin/adk" ] && [ "$(adk_installed)" = "$ADK_VERSION" ]; then
+  say "google-adk $ADK_VERSION ($ADK_VENV): present"
+else
+  # Debian ships the venv module (with ensurepip) as a separate package.
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    say "installing Debian package python3-venv"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
+  # A venv left half-made by an interrupted run is made again.
+  if [ ! -x "$ADK_VENV/bin/python" ] || ! "$ADK_VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+    say "creating $ADK_VENV (python3 -m venv)"
+    rm -rf "$ADK_VENV"
+    python3 -m venv "$ADK_VENV"
+  fi
+  say "installing google-adk==$ADK_VERSION into $ADK_VENV (~1 min)"
+  PIP_NO_INPUT=1 "$ADK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    "google-adk==$ADK_VERSION" </dev/null
+  [ "$(adk_installed)" = "$ADK_VERSION" ] || {
+    echo "bootstrap: google-adk $ADK_VERSION did not install into $ADK_VENV" >&2
+    exit 1
+  }
+fi
+
 # --- npm dev dependencies of the benchmarks (the peers): only for `make bench`
 # (NEMO_BENCH=1), so `make test` stays fast.
 if [ "${NEMO_BENCH:-}" = 1 ] && [ -f bench/package.json ]; then
