@@ -68,6 +68,7 @@ test(`soak: ${SESSIONS} sessions × ${TURNS} turns with seeded faults`, { timeou
   const clients = Array.from({ length: Math.ceil(SESSIONS / PER_CLIENT) }, () => newClient());
   const sessions = [];
   for (let i = 0; i < SESSIONS; i++) sessions.push(await clients[i % clients.length].createSession());
+  const everySession = [...sessions];
   const baseline = activeResources();
 
   const total = SESSIONS * TURNS;
@@ -112,14 +113,20 @@ test(`soak: ${SESSIONS} sessions × ${TURNS} turns with seeded faults`, { timeou
     if (done % every === 0) sample();
     if (!r.ok) {
       errors.push({ session: i, turn: t, ...errInfo(r.error) });
+      // What an app does on 1002 (docs/protocol.md): the session is gone
+      // (the emulator really deletes it), so it starts a new one.
+      if (r.error.kind === 'session_not_found') {
+        sessions[i] = await clients[i % clients.length].createSession();
+        everySession.push(sessions[i]);
+      }
       return;
     }
     if (want !== null && r.value.text !== want) lost.push({ session: i, turn: t, got: r.value.text, want });
   }
 
   await Promise.all(
-    sessions.map(async (s, i) => {
-      for (let t = 0; t < TURNS; t++) await turn(s, i, t);
+    sessions.map(async (_, i) => {
+      for (let t = 0; t < TURNS; t++) await turn(sessions[i], i, t);
     }),
   );
   sample();
@@ -128,7 +135,7 @@ test(`soak: ${SESSIONS} sessions × ${TURNS} turns with seeded faults`, { timeou
   const st = await stats();
   const fired = st.global.faults_fired || {};
   const dup = [];
-  for (const s of sessions) dup.push(...doubleCharges(st.sessions[s.sessionId]));
+  for (const s of everySession) dup.push(...doubleCharges(st.sessions[s.sessionId]));
   const leaks = await leaksAfter(baseline);
   const q = Math.max(1, Math.floor(rss.length / 4));
   const avg = (a) => a.reduce((x, y) => x + y, 0) / a.length;

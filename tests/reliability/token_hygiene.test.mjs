@@ -42,9 +42,12 @@ test('no token in logs, errors, URLs, storage, handles or the emulator log', asy
     // A dropped stream that is resumed, an HTML proxy page and a lost session.
     await addFault({ endpoint: 'run_sse', kind: 'drop_stream', after_events: 3 });
     await session.send('add title "Night Drive"', { onEvent: (e) => events.push(JSON.stringify(e)) }).result;
+    // The lost session is really lost (the emulator deletes it): a
+    // session of its own, so the export below still has one.
+    const lost = await client.createSession();
     for (const [endpoint, kind] of [['credits', 'http_502_html'], ['state', 'lose_session'], ['credits', 'out_of_credits']]) {
       await addFault({ endpoint, kind });
-      const x = await settle(endpoint === 'state' ? session.state() : client.credits());
+      const x = await settle(endpoint === 'state' ? lost.state() : client.credits());
       if (!x.ok) errors.push(x.error);
     }
     const job = session.export();
