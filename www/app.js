@@ -578,7 +578,14 @@ function send(text, { retry = false } = {}) {
   ui.input.value = '';
   ui.input.placeholder = DEFAULT_PLACEHOLDER;
   autoSize();
-  const uploadProgress = items.length ? fileList.startUpload(items) : null;
+  const showProgress = items.length ? fileList.startUpload(items) : null;
+  // Every byte of the files was taken: a later failure is the message's,
+  // not the files' (unless the server refused the files themselves).
+  let allSent = false;
+  const uploadProgress = showProgress && ((sent, total) => {
+    if (total > 0 && sent >= total) allSent = true;
+    showProgress(sent, total);
+  });
   let uploadsSettled = !items.length;
   const settleUploads = (ok, reason) => {
     if (uploadsSettled) return;
@@ -610,7 +617,9 @@ function send(text, { retry = false } = {}) {
       try {
         res = await app.session.handle(text, options);
       } catch (e) {
-        settleUploads(false, e && e.kind === 'aborted' ? 'cancelled' : undefined);
+        const filesRefused = e && (e.kind === 'unsupported_file' || e.kind === 'file_too_large');
+        if (allSent && !filesRefused) settleUploads(true);
+        else settleUploads(false, e && e.kind === 'aborted' ? 'cancelled' : undefined);
         if (app.exporting && app.exportAbort === exportAbort) endExportUi();
         throw e;
       }
