@@ -10,6 +10,10 @@ use common::{read_sse, start, Emu};
 use serde_json::{json, Value};
 
 async fn upload_png(emu: &Emu, tok: &str, sid: &str, name: &str) -> Value {
+    upload_png_sized(emu, tok, sid, name, "320x240").await
+}
+
+async fn upload_png_sized(emu: &Emu, tok: &str, sid: &str, name: &str, size: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     let st = std::process::Command::new("ffmpeg")
@@ -20,7 +24,7 @@ async fn upload_png(emu: &Emu, tok: &str, sid: &str, name: &str) -> Value {
             "-f",
             "lavfi",
             "-i",
-            "testsrc=size=320x240:rate=1",
+            &format!("testsrc=size={size}:rate=1"),
             "-frames:v",
             "1",
         ])
@@ -632,4 +636,99 @@ async fn bad_run_bodies() {
     )
     .await;
     assert_eq!(s.body["code"], 1001);
+}
+
+/// The output's aspect ratio follows the source unless the prompt asks for
+/// one, and then the reply says so (a 16:9 photo used to come out 9:16,
+/// silently).
+#[tokio::test]
+async fn the_output_aspect_follows_the_source_unless_the_prompt_asks() {
+    let emu = start(&["--credits", "1000"]).await;
+    let tok = emu.token().await;
+    let canvas = |st: &Value| {
+        let s = &st["data"]["state"];
+        (
+            s["canvas_config"]["width"].as_u64(),
+            s["canvas_config"]["height"].as_u64(),
+            s["draft"]["m"]["width"].as_u64(),
+            s["draft"]["m"]["height"].as_u64(),
+            s["canvas_config"]["aspect_ratio"]
+                .as_str()
+                .map(str::to_string),
+        )
+    };
+
+    // A 16:9 photo, no ratio asked: a 16:9 clip, and the reply names none.
+    let sid = emu.session(&tok).await;
+    upload_png_sized(&emu, &tok, &sid, "wide.png", "640x360").await;
+    let s = emu
+        .run(&tok, &sid, "animate this photo into a cinematic video clip")
+        .await;
+    assert!(!s.broken);
+    let st = emu.state(&tok, &sid).await;
+    assert_eq!(
+        canvas(&st),
+        (
+            Some(1920),
+            Some(1080),
+            Some(1920),
+            Some(1080),
+            Some("16:9".into())
+        )
+    );
+    assert!(
+        s.texts()
+            .iter()
+            .all(|t| !t.contains("9:16") && !t.contains("as you asked")),
+        "{:?}",
+        s.texts()
+    );
+
+    // A 4:5 portrait photo keeps its shape too.
+    let sid = emu.session(&tok).await;
+    upload_png_sized(&emu, &tok, &sid, "tall.png", "400x500").await;
+    emu.run(&tok, &sid, "animate this photo").await;
+    let st = emu.state(&tok, &sid).await;
+    assert_eq!(
+        canvas(&st),
+        (
+            Some(1080),
+            Some(1350),
+            Some(1080),
+            Some(1350),
+            Some("4:5".into())
+        )
+    );
+
+    // The same 16:9 photo with a ratio in the prompt: that ratio, said in the reply.
+    let sid = emu.session(&tok).await;
+    upload_png_sized(&emu, &tok, &sid, "wide.png", "640x360").await;
+    let s = emu
+        .run(
+            &tok,
+            &sid,
+            "animate this photo into a 9:16 cinematic video clip",
+        )
+        .await;
+    let st = emu.state(&tok, &sid).await;
+    assert_eq!(
+        canvas(&st),
+        (
+            Some(1080),
+            Some(1920),
+            Some(1080),
+            Some(1920),
+            Some("9:16".into())
+        )
+    );
+    assert!(
+        s.texts()[0].contains("in 9:16 (1080x1920) as you asked"),
+        "{:?}",
+        s.texts()
+    );
+    // And in Chinese.
+    let sid = emu.session(&tok).await;
+    upload_png_sized(&emu, &tok, &sid, "wide.png", "640x360").await;
+    let s = emu.run(&tok, &sid, "让这张照片动起来，改成竖屏").await;
+    assert!(s.texts()[0].contains("按您的要求为9:16"), "{:?}", s.texts());
 }

@@ -214,11 +214,16 @@ fn source_from(info: &Value) -> Option<Source> {
         .map(|(a, _)| a)
         .unwrap_or(filename)
         .replace(['_', '-'], " ");
+    let size = info["width"]
+        .as_u64()
+        .zip(info["height"].as_u64())
+        .filter(|_| kind != FileKind::Audio);
     Some(Source {
         url,
         name,
         kind,
         duration: info["duration"].as_f64(),
+        size,
     })
 }
 

@@ -568,6 +568,22 @@ pub mod texts {
         }
     }
 
+    /// The first stage's reply when the prompt asked for an aspect ratio.
+    pub fn clip_ready_in(zh: bool, a: Aspect) -> String {
+        let (w, h) = a.dims();
+        if zh {
+            format!(
+                "您的视频片段已生成，按您的要求为{}（{w}x{h}）！点击导出按钮即可下载视频。",
+                a.label()
+            )
+        } else {
+            format!(
+                "Your clip is ready, in {} ({w}x{h}) as you asked! Click the Export button to download your video.",
+                a.label()
+            )
+        }
+    }
+
     pub fn enhanced(zh: bool, volume: u8, title: &str) -> String {
         if zh {
             format!("我还为视频添加了Lo-fi背景音乐（音量{volume}%）和标题“{title}”。可以在时间线中预览，满意后点击导出按钮。")

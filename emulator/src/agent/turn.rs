@@ -184,6 +184,8 @@ pub struct Source {
     pub name: String,
     pub kind: FileKind,
     pub duration: Option<f64>,
+    /// The file's pixel size, when it is an image or a video.
+    pub size: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -446,14 +448,20 @@ impl Runner {
         let name = self.clip_name(&source);
         let prompt = self.plan.message.clone();
         let src2 = src.clone();
+        // The output's shape: what the prompt asked for, else the source's
+        // own (a 16:9 photo gives a 16:9 clip), else the session's canvas.
+        let shape = match (intent.aspect, source.as_ref().and_then(|s| s.size)) {
+            (Some(a), _) => Some((a.dims(), a.label().to_string())),
+            (None, Some((w, h))) => fit_canvas(w, h),
+            (None, None) => None,
+        };
         let delta = self.with_session(move |s| {
             draft::set_clip(&mut s.draft, &seg_id, &src2, &name, camera.as_str(), d_ms);
             let mut delta = json!({});
-            if let Some(a) = intent.aspect {
-                let (w, h) = a.dims();
+            if let Some(((w, h), label)) = shape {
                 s.canvas["width"] = json!(w);
                 s.canvas["height"] = json!(h);
-                s.canvas["aspect_ratio"] = json!(a.label());
+                s.canvas["aspect_ratio"] = json!(label);
                 draft::set_size(&mut s.draft, w, h);
                 delta["canvas_config"] = s.canvas.clone();
             }
@@ -485,7 +493,12 @@ impl Runner {
             }),
         });
         self.emit_with_id(&rid, AgentEvent::StateDelta(delta));
-        if !self.say(&texts::clip_ready(zh)).await {
+        // An aspect ratio the prompt asked for is said in the reply.
+        let ready = match intent.aspect {
+            Some(a) => texts::clip_ready_in(zh, a),
+            None => texts::clip_ready(zh),
+        };
+        if !self.say(&ready).await {
             return false;
         }
 
@@ -652,5 +665,44 @@ impl Runner {
                 m.credits = cost;
             }
         }
+    }
+}
+
+/// A canvas with the source's aspect ratio, scaled to fill the largest frame
+/// the service renders (1920x1080 landscape, 1080x1920 portrait), in even
+/// pixels; with its ratio in lowest terms ("16:9", "3:2"). `None` for a
+/// zero size.
+pub fn fit_canvas(w: u64, h: u64) -> Option<((u32, u32), String)> {
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let (long, short) = if w >= h { (w, h) } else { (h, w) };
+    let scale = (1920.0 / long as f64).min(1080.0 / short as f64);
+    let even = |n: u64| ((((n as f64) * scale) as u32) & !1).max(2);
+    let (cw, ch) = (even(w), even(h));
+    fn gcd(a: u64, b: u64) -> u64 {
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
+    }
+    let g = gcd(w, h);
+    Some(((cw, ch), format!("{}:{}", w / g, h / g)))
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::fit_canvas;
+
+    #[test]
+    fn the_canvas_follows_the_source() {
+        assert_eq!(fit_canvas(1920, 1080), Some(((1920, 1080), "16:9".into())));
+        assert_eq!(fit_canvas(640, 360), Some(((1920, 1080), "16:9".into())));
+        assert_eq!(fit_canvas(960, 640), Some(((1620, 1080), "3:2".into())));
+        assert_eq!(fit_canvas(1080, 1350), Some(((1080, 1350), "4:5".into())));
+        assert_eq!(fit_canvas(720, 1280), Some(((1080, 1920), "9:16".into())));
+        assert_eq!(fit_canvas(500, 500), Some(((1080, 1080), "1:1".into())));
+        assert_eq!(fit_canvas(0, 10), None);
     }
 }
