@@ -83,7 +83,7 @@ test('drag and drop adds files the same way', async () => {
     const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
     const dt = new DataTransfer();
     dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
-    const zone = document.querySelector('#dropzone');
+    const zone = window.$studio('#dropzone');
     zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   });
@@ -96,16 +96,16 @@ test('drag and drop adds files the same way', async () => {
 });
 
 test('edits update the drawn timeline after every turn, silent ones included', async () => {
-  await page.click('#chips .chip:has-text("add lo-fi BGM at 35%")');
+  await h.clickChip(page, '#chips .chip:has-text("add lo-fi BGM at 35%")');
   await h.waitIdle(page);
-  await page.waitForFunction(() => /35%/.test(document.querySelector('#tracks .track-audio')?.textContent || ''));
-  await page.click('#chips .chip:has-text("add title Urban Dreams")');
+  await page.waitForFunction(() => /35%/.test(window.$studio('#tracks .track-audio')?.textContent || ''));
+  await h.clickChip(page, '#chips .chip:has-text("add title Urban Dreams")');
   await h.waitIdle(page);
-  await page.waitForFunction(() => /Urban Dreams/.test(document.querySelector('#tracks .track-text')?.textContent || ''));
+  await page.waitForFunction(() => /Urban Dreams/.test(window.$studio('#tracks .track-text')?.textContent || ''));
   assert.match(await page.textContent('#timeline-summary'), /BGM: .*35%.*Title: "Urban Dreams"/);
   await h.say(page, 'make it 1:1');
   await h.waitIdle(page);
-  await page.waitForFunction(() => document.querySelector('#timeline-aspect').textContent === '1:1');
+  await page.waitForFunction(() => window.$studio('#timeline-aspect').textContent === '1:1');
   // Every turn answered with something: text, or the change in words.
   const agent = await h.messages(page, 'agent');
   assert.ok(agent.slice(-3).every((t) => t.length > 0));

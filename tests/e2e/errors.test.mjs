@@ -22,7 +22,7 @@ after(async () => {
 test('out of credits: plain explanation, registration link, one-step retry', async () => {
   await h.admin(emu, 'faults', { endpoint: 'run_sse', kind: 'out_of_credits', count: 1 });
   await h.pickFiles(page, [fx.photo]);
-  await page.click('#chips .chip:first-child');
+  await h.clickChip(page);
   const card = page.locator('#messages .error-card[data-kind="out_of_credits"]');
   await card.waitFor({ timeout: 30000 });
   assert.match(await card.textContent(), /You're out of credits/);
@@ -68,7 +68,7 @@ test('HTTP 402 on export: explained as not a credit problem, retry works', async
 
 test('agent text with markup is shown as text and never runs', async () => {
   const payload = '<img src=x onerror=window.__pwned=1>';
-  const countBefore = await page.evaluate(() => document.querySelectorAll('#messages *').length);
+  const countBefore = await page.evaluate(() => window.$$studio('#messages *').length);
   await h.say(page, `echo: ${payload}`);
   await h.waitIdle(page);
   const agent = await h.messages(page, 'agent');
@@ -80,9 +80,9 @@ test('agent text with markup is shown as text and never runs', async () => {
   await page.waitForTimeout(300);
   const r = await page.evaluate(() => ({
     pwned: window.__pwned,
-    imgs: document.querySelectorAll('#messages img, #messages script, #messages b, #injected, [onerror]').length,
-    tags: [...new Set([...document.querySelectorAll('#messages *')].map((n) => n.tagName.toLowerCase()))].sort(),
-    count: document.querySelectorAll('#messages *').length,
+    imgs: window.$$studio('#messages img, #messages script, #messages b, #injected, [onerror]').length + document.querySelectorAll('#injected, [onerror]').length,
+    tags: [...new Set(window.$$studio('#messages *').map((n) => n.tagName.toLowerCase()))].sort(),
+    count: window.$$studio('#messages *').length,
     csp: window.__csp,
   }));
   assert.equal(r.pwned, undefined);
@@ -95,29 +95,31 @@ test('agent text with markup is shown as text and never runs', async () => {
 });
 
 test('rate limit: the retry button counts down from recovery.waitMs, then retries in one step', async () => {
-  // The client itself waits 30 s and retries once before surfacing a 429,
-  // so the page's card is driven directly with a short wait here.
-  await page.evaluate(async () => {
-    const { errorCard } = await import('/errors.js');
-    window.__retried = 0;
-    const err = Object.assign(new Error('Too many requests. Waiting 2 s before trying again.'), {
-      kind: 'rate_limited',
-      status: 429,
-      recovery: { action: 'retry_after', description: 'Retry in 2 s.', waitMs: 2000 },
-    });
-    const card = errorCard(err, { onRetry: () => (window.__retried += 1) });
-    card.id = 'rate-card';
-    document.querySelector('#messages').append(card);
-  });
-  const button = page.locator('#rate-card button');
+  // Two 429s in a row on the balance: the client waits once (the page's
+  // loopback timing makes that 1 s), then surfaces the RateLimitedError, whose
+  // card counts down from its recovery.waitMs (30 s, run fast by the clock).
+  await page.clock.install();
+  await page.evaluate(() => sessionStorage.setItem('nemovideo.demo.timing', JSON.stringify({ rateLimitWaitMs: 1000 })));
+  await page.reload();
+  await h.waitConnected(page);
+  await h.admin(emu, 'faults', { endpoint: 'credits', kind: 'rate_limit', count: 2 });
+  await h.say(page, 'credits');
+  const card = page.locator('#messages .error-card[data-kind="rate_limited"]');
+  await card.waitFor({ timeout: 30000 });
+  const button = card.locator('button');
   assert.equal(await button.isDisabled(), true);
-  assert.match(await button.textContent(), /Try again in [12]s/);
-  assert.match(await page.textContent('#rate-card'), /Too many requests/);
-  await page.waitForFunction(() => !document.querySelector('#rate-card button').disabled, null, { timeout: 5000 });
+  assert.match(await button.textContent(), /Try again in (30|29)s/);
+  assert.match(await card.textContent(), /Too many requests/);
+  await page.clock.fastForward(10000);
+  await page.waitForFunction(() => /Try again in (20|19)s/.test(window.$studio('#messages .error-card[data-kind="rate_limited"] button').textContent));
+  await page.clock.fastForward(21000);
+  await page.waitForFunction(() => !window.$studio('#messages .error-card[data-kind="rate_limited"] button').disabled, null, { timeout: 5000 });
   assert.equal(await button.textContent(), 'Try again');
   await button.click();
-  assert.equal(await page.evaluate(() => window.__retried), 1);
-  assert.equal(await page.locator('#rate-card').count(), 0);
+  await h.waitIdle(page);
+  assert.equal(await card.count(), 0);
+  assert.match((await h.messages(page, 'agent')).at(-1), /You have \d+ credits available/);
+  await page.evaluate(() => sessionStorage.removeItem('nemovideo.demo.timing'));
 });
 
 test('a bad token is reported without ever being shown', async () => {
@@ -147,7 +149,7 @@ test('an API origin the CSP does not allow is explained', async () => {
   await card.waitFor({ timeout: 30000 });
   // The violation event may come a moment after the failure: the card updates.
   await page.waitForFunction(
-    () => /Content-Security-Policy does not allow connecting to https:\/\/api\.example\.com/.test(document.querySelector('#banner').textContent),
+    () => /Content-Security-Policy does not allow connecting to https:\/\/api\.example\.com/.test(window.$studio('#banner').textContent),
     null,
     { timeout: 5000 },
   );

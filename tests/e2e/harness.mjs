@@ -141,6 +141,22 @@ export async function openPage(browser, emu, { viewport = DESKTOP, clearStorage 
     if (r.status() >= 400) page.failed.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
   });
   await page.addInitScript(() => {
+    // The studio is one element with an open shadow root: `$studio(sel)` and
+    // `$$studio(sel)` query inside it (the first <nemo-studio> on the page).
+    window.$studio = (sel) => document.querySelector('nemo-studio')?.shadowRoot?.querySelector(sel) ?? null;
+    window.$$studio = (sel) => [...(document.querySelector('nemo-studio')?.shadowRoot?.querySelectorAll(sel) ?? [])];
+    // Every element under `root`, inside open shadow roots too.
+    window.$deepAll = (root = document.body) => {
+      const out = [];
+      const walk = (r) => {
+        for (const n of r.querySelectorAll('*')) {
+          out.push(n);
+          if (n.shadowRoot) walk(n.shadowRoot);
+        }
+      };
+      walk(root);
+      return out;
+    };
     window.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__csp.push({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample });
@@ -213,16 +229,43 @@ export async function pickFiles(page, files) {
   await page.setInputFiles('#file-input', files);
 }
 
-/** Types a message and presses Enter. */
-export async function say(page, text) {
+/**
+ * After a send: waits for the cost check, and when the studio asks before
+ * spending (all of the balance, or a photo that is not attached) answers
+ * "Send anyway" (`confirm: true`) or returns without answering. Resolves
+ * whether it asked.
+ */
+export async function confirmIfAsked(page, { confirm = true } = {}) {
+  const phase = await page.waitForFunction(
+    () => {
+      const p = window.$studio('#composer')?.dataset.phase;
+      return p && p !== 'estimating' ? p : null;
+    },
+    null,
+    { timeout: 30000, polling: 20 },
+  );
+  const asked = (await phase.jsonValue()) === 'confirm';
+  if (asked && confirm) await page.click('#confirm-yes');
+  return asked;
+}
+
+/** Types a message and presses Enter (and sends it even when the studio asks first). */
+export async function say(page, text, { confirm = true } = {}) {
   await page.fill('#composer-input', text);
   await page.press('#composer-input', 'Enter');
+  return confirmIfAsked(page, { confirm });
+}
+
+/** Clicks a suggested prompt (and sends it even when the studio asks first). */
+export async function clickChip(page, selector = '#chips .chip:first-child', { confirm = true } = {}) {
+  await page.click(selector);
+  return confirmIfAsked(page, { confirm });
 }
 
 /** Waits until no message is in flight (the send button is enabled again). */
 export async function waitIdle(page, timeout = 120000) {
   await page.waitForFunction(
-    () => !document.querySelector('#send-btn').disabled && document.querySelector('#activity').hidden,
+    () => window.$studio('#composer').dataset.phase === 'idle' && !window.$studio('#send-btn').disabled && window.$studio('#activity').hidden,
     null,
     { timeout, polling: 100 },
   );
@@ -236,7 +279,7 @@ export async function messages(page, role) {
 /** Runs the quick flow up to a timeline with a video clip. */
 export async function generateClip(page, file) {
   await pickFiles(page, [file]);
-  await page.click('#chips .chip:first-child');
+  await clickChip(page);
   await waitIdle(page);
   await page.waitForSelector('#tracks .track-video .seg', { timeout: 30000 });
 }
@@ -246,7 +289,7 @@ export async function exportAndWait(page, timeout = 180000) {
   const before = await page.getAttribute('#download-link', 'href');
   await page.click('#export-btn');
   await page.waitForFunction(
-    (prev) => !document.querySelector('#result').hidden && document.querySelector('#download-link').getAttribute('href') !== prev,
+    (prev) => !window.$studio('#result').hidden && window.$studio('#download-link').getAttribute('href') !== prev,
     before,
     { timeout, polling: 100 },
   );
@@ -260,16 +303,18 @@ export async function screenshot(page, name, opts = {}) {
   return file;
 }
 
-/** The horizontal overflow check: nothing wider than the viewport. */
+/** The horizontal overflow check: nothing wider than the viewport (shadow DOM included). */
 export async function overflow(page) {
   return page.evaluate(() => {
+    const all = window.$deepAll;
+    const parentOf = (n) => n.parentElement || (n.parentNode && n.parentNode.host) || null;
     const vw = document.documentElement.clientWidth;
     const wide = [];
-    for (const n of document.querySelectorAll('body *')) {
+    for (const n of all(document.body)) {
       const r = n.getBoundingClientRect();
       if (r.width && (r.right > vw + 0.5 || r.left < -0.5) && getComputedStyle(n).position !== 'fixed') {
         // Elements scrolled inside an overflow container don't count.
-        let p = n.parentElement;
+        let p = parentOf(n);
         let clipped = false;
         while (p && p !== document.body) {
           const ov = getComputedStyle(p).overflowX;
@@ -277,7 +322,7 @@ export async function overflow(page) {
             clipped = true;
             break;
           }
-          p = p.parentElement;
+          p = parentOf(p);
         }
         if (!clipped && !n.closest('.visually-hidden')) wide.push(`${n.tagName.toLowerCase()}${n.id ? `#${n.id}` : ''}.${n.className}`);
       }

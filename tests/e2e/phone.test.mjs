@@ -34,6 +34,9 @@ test('390 px: connect, upload, generate and export with nothing overflowing', as
   await page.focus('#composer-input');
   await page.keyboard.type('animate this photo into a cinematic video clip with camera movement');
   await page.keyboard.press('Enter');
+  // It uses all 100 credits, so the studio asks first; the answer has focus.
+  assert.equal(await h.confirmIfAsked(page, { confirm: false }), true);
+  await page.keyboard.press('Enter');
   await h.waitIdle(page);
   await page.waitForSelector('#tracks .track-video .seg');
   await assertNoOverflow('generated');
@@ -42,7 +45,7 @@ test('390 px: connect, upload, generate and export with nothing overflowing', as
 
   // Tab reaches the export button; Enter starts it.
   await page.focus('#tracks');
-  await page.evaluate(() => document.querySelector('#export-btn').scrollIntoView());
+  await page.evaluate(() => window.$studio('#export-btn').scrollIntoView());
   await page.focus('#export-btn');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#export-progress:not([hidden])');
@@ -51,7 +54,7 @@ test('390 px: connect, upload, generate and export with nothing overflowing', as
   await page.waitForSelector('#result:not([hidden])', { timeout: 180000 });
   await page.waitForSelector('#claim-link:not([hidden])');
   await page.evaluate(async () => {
-    const v = document.querySelector('#player');
+    const v = window.$studio('#player');
     if (v.readyState < 1) await new Promise((r) => v.addEventListener('loadedmetadata', r, { once: true }));
   });
   await assertNoOverflow('exported');
@@ -71,7 +74,7 @@ test('390 px: connect, upload, generate and export with nothing overflowing', as
 
 test('every control has an accessible name', async () => {
   const unnamed = await page.evaluate(() =>
-    [...document.querySelectorAll('button, a[href], input, textarea, select')]
+    window.$deepAll(document.body).filter((n) => n.matches('button, a[href], input, textarea, select'))
       .filter((n) => !n.closest('[hidden]') && n.type !== 'hidden')
       .filter((n) => {
         const label = n.getAttribute('aria-label') || n.textContent.trim() || (n.labels && n.labels.length && n.labels[0].textContent.trim()) || n.title;

@@ -23,7 +23,8 @@ after(async () => {
 
 test('connects: "Setting things up…" then connected with credits', async () => {
   const html = await (await fetch(`${emu.url}/`)).text();
-  assert.match(html, /<span id="conn-text">Setting things up…<\/span>/);
+  // Before the element is defined, its placeholder says so (first paint).
+  assert.match(html, /<p id="studio-loading"[^>]*>Setting things up…<\/p>/);
   const credits = await h.waitConnected(page);
   assert.equal(credits, 100);
   assert.match(await page.textContent('#conn-text'), /Connected/);
@@ -51,13 +52,13 @@ test('quick flow: photo → cinematic clip → timeline tracks', async () => {
   await h.pickFiles(page, [fx.photo]);
   // Validated and shown with a thumbnail before anything is sent.
   await page.waitForSelector('#files .file[data-state="ready"] .thumb img');
-  await page.click('#chips .chip:first-child');
+  await h.clickChip(page);
   // A quiet activity line with the elapsed time while the clip is generated.
   const activity = await page.waitForFunction(
     () => {
-      const a = document.querySelector('#activity');
-      const t = document.querySelector('#activity-text').textContent;
-      return !a.hidden && /Generating video/.test(t) ? `${t} ${document.querySelector('#activity-time').textContent}` : null;
+      const a = window.$studio('#activity');
+      const t = window.$studio('#activity-text').textContent;
+      return !a.hidden && /Generating video/.test(t) ? `${t} ${window.$studio('#activity-time').textContent}` : null;
     },
     null,
     { timeout: 30000, polling: 50 },
@@ -81,7 +82,7 @@ test('quick flow: photo → cinematic clip → timeline tracks', async () => {
   const kinds = await page.$$eval('#tracks .track', (ns) => ns.map((n) => n.className));
   assert.ok(kinds.some((k) => k.includes('track-video')));
   // Credits went down for the generation.
-  await page.waitForFunction(() => document.querySelector('#credits-value').textContent !== '100');
+  await page.waitForFunction(() => window.$studio('#credits-value').textContent !== '100');
   assert.equal(await page.isEnabled('#export-btn'), true);
 });
 
@@ -100,10 +101,10 @@ test('export: progress bar, then the MP4 plays inline with download, size and cl
     () =>
       new Promise((resolve) => {
         const values = new Set();
-        const bar = document.querySelector('#export-bar');
+        const bar = window.$studio('#export-bar');
         const t = setInterval(() => {
           values.add(bar.value);
-          if (!document.querySelector('#result').hidden) {
+          if (!window.$studio('#result').hidden) {
             clearInterval(t);
             resolve([...values]);
           }
@@ -121,7 +122,7 @@ test('export: progress bar, then the MP4 plays inline with download, size and cl
 
   const codec = await page.evaluate(() => document.createElement('video').canPlayType('video/mp4; codecs="avc1.42E01E"'));
   const playback = await page.evaluate(async (canPlay) => {
-    const v = document.querySelector('#player');
+    const v = window.$studio('#player');
     if (v.readyState < 1) await new Promise((r) => v.addEventListener('loadedmetadata', r, { once: true }));
     const out = { duration: v.duration, width: v.videoWidth, height: v.videoHeight };
     if (!canPlay) return out;
@@ -145,11 +146,11 @@ test('export: progress bar, then the MP4 plays inline with download, size and cl
   if (codec !== '') assert.ok(playback.currentTime > 0, 'the video played');
   else console.log('# this Chromium cannot play H.264; checked metadata only');
   await page.evaluate(() => {
-    document.querySelector('#player').pause();
+    window.$studio('#player').pause();
     window.scrollTo(0, 0);
   });
   await h.screenshot(page, 'desktop-result', { fullPage: true });
-  await page.evaluate(() => document.querySelector('#result').scrollIntoView({ block: 'center' }));
+  await page.evaluate(() => window.$studio('#result').scrollIntoView({ block: 'center' }));
   await h.screenshot(page, 'desktop-result-viewport');
 });
 

@@ -55,7 +55,7 @@ test('reload during export resumes the same render from the saved handle', async
   const after = JSON.parse(await page.evaluate(() => localStorage.getItem('nemovideo.demo.handle')));
   assert.equal(after.renderId, undefined, 'the finished render is cleared from the handle');
   const dur = await page.evaluate(async () => {
-    const v = document.querySelector('#player');
+    const v = window.$studio('#player');
     if (v.readyState < 1) await new Promise((r) => v.addEventListener('loadedmetadata', r, { once: true }));
     return v.duration;
   });
