@@ -107,7 +107,8 @@ async fn finished_turns_past_replay_turns_are_unknown_to_a_resume() {
     assert_eq!(again.texts(), vec!["second".to_string()]);
     assert_eq!(turn_of(&again.last_id().unwrap()), turn_of(&b_id));
 
-    // The forgotten one is an unknown turn: its message runs as a new turn.
+    // The forgotten one is an unknown turn: refused, never run again (that
+    // would run and charge it twice); its outcome is in the state.
     let resumed = emu
         .run_with(
             &tok,
@@ -116,10 +117,10 @@ async fn finished_turns_past_replay_turns_are_unknown_to_a_resume() {
             &[("Last-Event-ID", a_id.as_str())],
         )
         .await;
-    assert_eq!(resumed.texts(), vec!["first".to_string()]);
-    assert_ne!(turn_of(&resumed.last_id().unwrap()), turn_of(&a_id));
+    assert_eq!(resumed.status, 409);
+    assert!(resumed.texts().is_empty());
     let ss = &emu.stats().await["sessions"][&sid];
-    assert_eq!(ss["turns_run"], 3);
+    assert_eq!(ss["turns_run"], 2);
     assert_eq!(ss["turns_resumed"], 1);
 }
 
