@@ -158,6 +158,16 @@ function safeStorage() {
 
 let nextFileId = 1;
 
+/** A render's status → its words. */
+const STATUS_KEYS = {
+  pending: 'exportPending',
+  processing: 'exportProcessing',
+  completed: 'exportCompleted',
+  retrying: 'exportRetrying',
+  failed: 'exportFailed',
+  cancelled: 'exportCancelled',
+};
+
 // ---- The element ---------------------------------------------------------------
 
 /**
@@ -193,6 +203,7 @@ export class NemoStudio extends HTMLElement {
   #job = null;
   #renderId = null;
   #shownProgress = -1;
+  #shownStatus = null;
   #readyForExport = false;
   #resultUrl = null;
   #transcript = [];
@@ -1690,6 +1701,7 @@ export class NemoStudio extends HTMLElement {
     this.#exportAbort = abort || null;
     this.#renderId = null;
     this.#shownProgress = -1;
+    this.#shownStatus = null;
     this.#clearExportError();
     u.exportProgress.hidden = false;
     u.exportBar.value = 0;
@@ -1730,16 +1742,13 @@ export class NemoStudio extends HTMLElement {
       if (this.#renderId && p.status === 'retrying') this.#shownProgress = -1;
       this.#renderId = p.id;
     }
-    if (p.status !== 'retrying' && pct < this.#shownProgress) pct = this.#shownProgress;
+    // Never back: a resumed job's first report ("pending", 0 %) does not undo
+    // the last known progress, nor its status.
+    const back = p.status !== 'retrying' && pct < this.#shownProgress;
+    if (back) pct = this.#shownProgress;
     this.#shownProgress = pct;
-    const statusKey = {
-      pending: 'exportPending',
-      processing: 'exportProcessing',
-      completed: 'exportCompleted',
-      retrying: 'exportRetrying',
-      failed: 'exportFailed',
-      cancelled: 'exportCancelled',
-    }[p.status] || 'exportRendering';
+    const statusKey = back && this.#shownStatus ? this.#shownStatus : STATUS_KEYS[p.status] || 'exportRendering';
+    this.#shownStatus = statusKey;
     const text = this.#t(statusKey);
     u.exportBar.value = pct;
     u.exportPercent.textContent = `${pct}%`;
@@ -1750,7 +1759,8 @@ export class NemoStudio extends HTMLElement {
       this.#progressBubble.label.textContent = `${this.#t('exportInChat')} · ${text}`;
     }
     const handle = this.#session && this.#session.toJSON();
-    if (handle && handle.renderId) this.#saveHandle(handle, { progress: { renderId: handle.renderId, progress: pct, status: p.status } });
+    const status = Object.keys(STATUS_KEYS).find((k) => STATUS_KEYS[k] === statusKey) || p.status;
+    if (handle && handle.renderId) this.#saveHandle(handle, { progress: { renderId: handle.renderId, progress: pct, status } });
   }
 
   async #trackExport(job) {

@@ -127,7 +127,7 @@ export async function launchBrowser() {
  * installed before any page script runs (`window.__csp`), page errors
  * collected in `page.errors`, and the viewport set.
  */
-export async function openPage(browser, emu, { viewport = DESKTOP, clearStorage = true } = {}) {
+export async function openPage(browser, emu, { viewport = DESKTOP, clearStorage = true, before = null } = {}) {
   const page = await browser.context.newPage();
   await page.setViewportSize(viewport);
   page.errors = [];
@@ -170,6 +170,8 @@ export async function openPage(browser, emu, { viewport = DESKTOP, clearStorage 
       sessionStorage.clear();
     });
   }
+  // Set-up that must happen before the page loads (storage, faults).
+  if (before) await before(page);
   await page.goto(`${emu.url}/`);
   return page;
 }
@@ -197,6 +199,15 @@ export async function startStudio({ speed = 20, args = [], open = true, viewport
     await close();
     throw e;
   }
+}
+
+/** The id of the focused element, looking inside the studio's shadow root ('body' when focus is lost). */
+export async function focused(page) {
+  return page.evaluate(() => {
+    let a = document.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+    return !a || a === document.body ? 'body' : a.id || a.tagName.toLowerCase();
+  });
 }
 
 /** Waits until the page says it is connected, and returns the credit count. */
