@@ -77,3 +77,31 @@ test('Vite builds a page using the package without a warning about our files', a
   });
   assert.deepEqual(warnings.filter(ours), [], 'Vite warned about our files');
 });
+
+test('importing nemo-video alone costs nothing more: the studio is only in the nemo-video/studio bundle', async () => {
+  const bundle = async (code) => {
+    writeFileSync(join(project, 'entry.js'), code);
+    const r = await esbuild({
+      entryPoints: [join(project, 'entry.js')],
+      absWorkingDir: project,
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      outdir: join(project, 'out-size'),
+      logLevel: 'silent',
+      loader: { '.wasm': 'file' },
+    });
+    return r.outputFiles.filter((f) => f.path.endsWith('.js')).map((f) => f.text).join('\n');
+  };
+  const main = await bundle("import init, { NemoClient } from 'nemo-video';\nawait init();\nconsole.log(new NemoClient());\n");
+  const studio = await bundle("import 'nemo-video/studio';\n");
+  for (const mark of ['nemo-studio', 'adoptedStyleSheets', 'Describe your video']) {
+    assert.equal(main.includes(mark), false, `the main entry's bundle holds ${mark}`);
+    assert.equal(studio.includes(mark), true, `the studio bundle holds ${mark}`);
+  }
+  // The studio's side effect (customElements.define) survives tree shaking.
+  assert.match(studio, /customElements\.define/);
+  console.log(`# main entry bundled: ${main.length} B; with the studio: ${studio.length} B (minified, not gzipped)`);
+});

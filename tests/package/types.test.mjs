@@ -10,7 +10,7 @@ import { ROOT, installedProject } from './helpers.mjs';
 
 const TSC = join(ROOT, 'tests/node_modules/typescript/bin/tsc');
 const project = installedProject('nemo-tsc-');
-for (const f of ['consumer-node.ts', 'consumer-browser.ts', 'bad.ts', 'vite-env.d.ts']) {
+for (const f of ['consumer-node.ts', 'consumer-browser.ts', 'consumer-studio.ts', 'bad.ts', 'vite-env.d.ts']) {
   copyFileSync(join(ROOT, 'tests/package/fixtures', f), join(project, f));
 }
 
@@ -33,6 +33,11 @@ test('a Node consumer of the whole API type-checks (module nodenext)', () => {
 
 test('a browser consumer type-checks (moduleResolution bundler)', () => {
   const r = tsc('browser', ['consumer-browser.ts', 'vite-env.d.ts'], { module: 'esnext', moduleResolution: 'bundler' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test('a studio consumer type-checks: the element, its events, HTMLElementTagNameMap', () => {
+  const r = tsc('studio', ['consumer-studio.ts'], { module: 'esnext', moduleResolution: 'bundler' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
