@@ -77,6 +77,16 @@ fn kinds_texts_and_flags() {
 }
 
 #[wasm_bindgen_test]
+fn a_text_that_begins_with_a_bom_keeps_it() {
+    // The first string of the UTF-16 buffer: a decoder that drops a leading
+    // U+FEFF would lose it and shift the next one.
+    let input =
+        "data: {\"content\":{\"parts\":[{\"text\":\"\u{feff}x\"},{\"text\":\"中文\"}]}}\n\n";
+    let rows = decode(input.as_bytes(), 4096);
+    assert_eq!(rows, ["text|\u{feff}x|false|-|-", "text|中文|false|-|-"]);
+}
+
+#[wasm_bindgen_test]
 fn chunk_boundaries_never_matter() {
     for fixture in [STREAMING, ERROR_MIDSTREAM] {
         let whole = decode(fixture, fixture.len());

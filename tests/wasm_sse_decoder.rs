@@ -102,6 +102,24 @@ fn slicing_handles_non_bmp_text_between_fields() {
 }
 
 #[wasm_bindgen_test]
+fn text_keeps_a_leading_bom_and_bad_bytes_become_replacement_characters() {
+    // The ASCII strings and the others travel in two buffers; a string that
+    // begins with U+FEFF must keep it (a UTF-16 decoder drops a leading one
+    // unless told not to, which would shift every later slice).
+    let mut d = SseDecoder::new(None).expect("ok");
+    let events = push(
+        &mut d,
+        b"data: \xEF\xBB\xBFbom\n\nevent: \xFF\ndata: a\xFFb\xE4\xB8\n\ndata: \xE4\xB8\xAD\n\ndata: end\n\n",
+    );
+    assert_eq!(events.length(), 4);
+    assert_eq!(string(&events.get(0), "data"), "\u{FEFF}bom");
+    assert_eq!(string(&events.get(1), "type"), "\u{FFFD}");
+    assert_eq!(string(&events.get(1), "data"), "a\u{FFFD}b\u{FFFD}");
+    assert_eq!(string(&events.get(2), "data"), "中");
+    assert_eq!(string(&events.get(3), "data"), "end");
+}
+
+#[wasm_bindgen_test]
 fn chunking_does_not_matter() {
     let mut whole = SseDecoder::new(None).expect("ok");
     let expected = push(&mut whole, STREAMING);

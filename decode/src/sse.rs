@@ -163,6 +163,8 @@ pub struct SseDecoder {
     id_dirty: bool,
     /// The spec's "last event ID string", set from the buffer at dispatch.
     last_event_id: String,
+    /// Counts the times `last_event_id` was set (see [`RawEvent::id_seq`]).
+    id_seq: u32,
     /// The reconnection time in effect, in milliseconds.
     retry: Option<u64>,
 }
@@ -189,6 +191,7 @@ impl SseDecoder {
             id_buffer: Vec::new(),
             id_dirty: false,
             last_event_id: String::new(),
+            id_seq: 0,
             retry: None,
         }
     }
@@ -221,11 +224,22 @@ impl SseDecoder {
     where
         F: FnMut(SseItemRef<'_>),
     {
-        // Through a trait object: one compiled copy of the line machinery
-        // serves every caller's closure (each copy is about 1.3 KB of wasm).
         let mut on_item = on_item;
-        let on_item: &mut dyn FnMut(SseItemRef<'_>) = &mut on_item;
-        self.push_to(chunk, &mut Items(on_item))
+        self.push_items(chunk, &mut on_item)
+    }
+
+    /// [`push_with`](Self::push_with) through a trait object: one compiled
+    /// copy of the line machinery (the one for `dyn RawEmit`) serves every
+    /// caller's closure and [`push_raw`](Self::push_raw) (each copy is about
+    /// 1.5 KB of wasm), and, not being generic, it is compiled in this
+    /// crate, at this crate's opt-level, whoever calls it. The only other
+    /// copy is the data-only path's, for the agent batch.
+    fn push_items(
+        &mut self,
+        chunk: &[u8],
+        on_item: &mut dyn FnMut(SseItemRef<'_>),
+    ) -> Result<(), DecodeError> {
+        self.push_raw(chunk, &mut Items(on_item))
     }
 
     /// The fast path for a caller that reads only event data (the batch
@@ -241,10 +255,26 @@ impl SseDecoder {
     where
         F: FnMut(&[u8]),
     {
-        self.push_to(chunk, &mut DataOnly(on_data))
+        self.push_raw(chunk, &mut DataOnly(on_data))
     }
 
-    fn push_to<E: Emit>(&mut self, chunk: &[u8], on_item: &mut E) -> Result<(), DecodeError> {
+    /// The general form of the `push` methods: hands `out` each comment and
+    /// each event as the stream's raw bytes. The spec decodes them as UTF-8
+    /// with U+FFFD for invalid bytes; that is left to `out`, which may do it
+    /// its own way (the same characters) or not at all.
+    ///
+    /// # Errors
+    ///
+    /// As for [`push`](Self::push).
+    pub fn push_raw(&mut self, chunk: &[u8], out: &mut dyn RawEmit) -> Result<(), DecodeError> {
+        self.push_to(chunk, out)
+    }
+
+    fn push_to<E: RawEmit + ?Sized>(
+        &mut self,
+        chunk: &[u8],
+        on_item: &mut E,
+    ) -> Result<(), DecodeError> {
         let mut rest = chunk;
         if let BomState::Matching(matched) = self.bom {
             rest = self.strip_bom(matched, rest, on_item);
@@ -309,7 +339,7 @@ impl SseDecoder {
 
     /// Consumes the bytes of a leading BOM (possibly the rest of one begun in
     /// an earlier chunk) and returns what follows it.
-    fn strip_bom<'c, E: Emit>(
+    fn strip_bom<'c, E: RawEmit + ?Sized>(
         &mut self,
         mut matched: u8,
         chunk: &'c [u8],
@@ -336,7 +366,7 @@ impl SseDecoder {
     }
 
     /// Splits `bytes` into lines and interprets each one.
-    fn feed<E: Emit>(&mut self, bytes: &[u8], on_item: &mut E) {
+    fn feed<E: RawEmit + ?Sized>(&mut self, bytes: &[u8], on_item: &mut E) {
         let mut rest = bytes;
         while !rest.is_empty() {
             if self.after_cr {
@@ -372,7 +402,7 @@ impl SseDecoder {
     /// event is dispatched straight from the chunk, without copying the data
     /// into the event buffer; the spec's steps are the same. Returns the
     /// input after the blank line, or `None` to take the general path.
-    fn single_data_line_event<'c, E: Emit>(
+    fn single_data_line_event<'c, E: RawEmit + ?Sized>(
         &mut self,
         body: &[u8],
         tail: &'c [u8],
@@ -387,18 +417,23 @@ impl SseDecoder {
         {
             return None;
         }
-        let value = body.strip_prefix(b"data:")?;
+        let value = strip_data_colon(body)?;
         let value = value.strip_prefix(b" ").unwrap_or(value);
         self.set_last_event_id();
-        let id = (!self.last_event_id.is_empty()).then_some(self.last_event_id.as_str());
-        on_item.event(&self.event_type, value, id, self.retry);
+        on_item.event(RawEvent {
+            event_type: &self.event_type,
+            data: value,
+            id: self.event_id(),
+            id_seq: self.id_seq,
+            retry: self.retry,
+        });
         self.event_type.clear();
         Some(after)
     }
 
     /// The fast path: the whole line arrived inside this chunk, so it is
     /// interpreted straight from the chunk without copying.
-    fn whole_line_fast_path<E: Emit>(&mut self, line: &[u8], on_item: &mut E) {
+    fn whole_line_fast_path<E: RawEmit + ?Sized>(&mut self, line: &[u8], on_item: &mut E) {
         if line.len() > self.cfg.max_event_bytes {
             self.overflow();
         } else {
@@ -407,7 +442,7 @@ impl SseDecoder {
     }
 
     /// The slow path: the line began in an earlier chunk; `tail` completes it.
-    fn finish_buffered_line<E: Emit>(&mut self, tail: &[u8], on_item: &mut E) {
+    fn finish_buffered_line<E: RawEmit + ?Sized>(&mut self, tail: &[u8], on_item: &mut E) {
         self.buffer_partial_line(tail);
         if self.skip_line {
             self.skip_line = false;
@@ -445,7 +480,7 @@ impl SseDecoder {
     }
 
     /// Interprets one complete line (without its line end), per the spec.
-    fn process_line<E: Emit>(&mut self, line: &[u8], on_item: &mut E) {
+    fn process_line<E: RawEmit + ?Sized>(&mut self, line: &[u8], on_item: &mut E) {
         if line.is_empty() {
             self.skip_event = false;
             self.dispatch(on_item);
@@ -459,19 +494,23 @@ impl SseDecoder {
             on_item.comment(comment);
             return;
         }
-        let (name, value) = match memchr::memchr(b':', line) {
+        // The names acted on have at most five bytes, so the colon is only
+        // looked for in the first six: a longer name is ignored whatever
+        // follows it (and a long data line is not searched end to end).
+        let (name, value) = match line.iter().take(6).position(|&b| b == b':') {
             Some(colon) => {
                 let value = &line[colon + 1..];
                 (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (line, &b""[..]),
+            None if line.len() <= 5 => (line, &b""[..]),
+            None => return,
         };
-        match name {
-            b"event" => {
+        match Field::of(name) {
+            Field::Event => {
                 self.event_type.clear();
                 self.event_type.extend_from_slice(value);
             }
-            b"data" => {
+            Field::Data => {
                 if self.data.len() + value.len() > self.cfg.max_event_bytes {
                     self.overflow();
                     return;
@@ -481,7 +520,7 @@ impl SseDecoder {
             }
             // U+0000 is only ever encoded as the byte 0x00, and invalid bytes
             // decode to U+FFFD, so a byte check is the spec's check.
-            b"id" if !value.contains(&0) => {
+            Field::Id if !value.contains(&0) => {
                 self.id_buffer.clear();
                 self.id_buffer.extend_from_slice(value);
                 self.id_dirty = true;
@@ -492,7 +531,7 @@ impl SseDecoder {
             // any clock here can count, and u64::MAX is the nearest value
             // that keeps that meaning (no later value is ever shorter). Only
             // a `retry:` line's digits are folded, never other bytes.
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+            Field::Retry if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let ms = value.iter().fold(0u64, |acc, d| {
                     acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
                 });
@@ -507,21 +546,67 @@ impl SseDecoder {
     fn set_last_event_id(&mut self) {
         if self.id_dirty {
             self.id_dirty = false;
+            self.id_seq = self.id_seq.wrapping_add(1);
             let id = utf8_lossy(&self.id_buffer);
             self.last_event_id.clear();
             self.last_event_id.push_str(&id);
         }
     }
 
+    /// The ID an event carries: `None` when empty.
+    fn event_id(&self) -> Option<&str> {
+        (!self.last_event_id.is_empty()).then_some(self.last_event_id.as_str())
+    }
+
     /// The spec's "dispatch the event", run at each blank line.
-    fn dispatch<E: Emit>(&mut self, on_item: &mut E) {
+    fn dispatch<E: RawEmit + ?Sized>(&mut self, on_item: &mut E) {
         self.set_last_event_id();
         if let Some((&b'\n', data)) = self.data.split_last() {
-            let id = (!self.last_event_id.is_empty()).then_some(self.last_event_id.as_str());
-            on_item.event(&self.event_type, data, id, self.retry);
+            on_item.event(RawEvent {
+                event_type: &self.event_type,
+                data,
+                id: self.event_id(),
+                id_seq: self.id_seq,
+                retry: self.retry,
+            });
         }
         self.data.clear();
         self.event_type.clear();
+    }
+}
+
+/// The field names the spec acts on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Event,
+    Data,
+    Id,
+    Retry,
+    /// Any other name: the line is ignored.
+    Other,
+}
+
+impl Field {
+    /// Classifies a field name byte by byte: a slice comparison is a call
+    /// to `memcmp` in wasm, made for every line.
+    #[inline(always)]
+    fn of(name: &[u8]) -> Field {
+        match *name {
+            [b'd', b'a', b't', b'a'] => Field::Data,
+            [b'i', b'd'] => Field::Id,
+            [b'e', b'v', b'e', b'n', b't'] => Field::Event,
+            [b'r', b'e', b't', b'r', b'y'] => Field::Retry,
+            _ => Field::Other,
+        }
+    }
+}
+
+/// The value part of a line that begins `data:` (see [`Field::of`]).
+#[inline(always)]
+fn strip_data_colon(line: &[u8]) -> Option<&[u8]> {
+    match *line {
+        [b'd', b'a', b't', b'a', b':', ref rest @ ..] => Some(rest),
+        _ => None,
     }
 }
 
@@ -535,35 +620,53 @@ fn line_end(bytes: &[u8]) -> Option<usize> {
     return memchr::memchr2(b'\r', b'\n', bytes);
 }
 
-/// Where the line interpreter sends what it completes: [`Items`] for
-/// [`SseDecoder::push_with`], [`DataOnly`] for the data-only fast path.
-trait Emit {
+/// A dispatched event as the stream's bytes, for a [`RawEmit`].
+#[derive(Clone, Copy, Debug)]
+pub struct RawEvent<'a> {
+    /// The `event:` field's bytes; empty for the default ("message").
+    pub event_type: &'a [u8],
+    /// The `data:` lines joined with LF, as bytes.
+    pub data: &'a [u8],
+    /// The last event ID in effect; `None` when empty.
+    pub id: Option<&'a str>,
+    /// Changes each time the decoder sets its last event ID (so two events
+    /// with the same number carry the same ID, without comparing it).
+    pub id_seq: u32,
+    /// See [`SseEvent::retry`].
+    pub retry: Option<u64>,
+}
+
+/// Where the decoder sends what it completes, as the stream's raw bytes
+/// (see [`SseDecoder::push_raw`]): [`Items`] for [`SseDecoder::push_with`],
+/// [`DataOnly`] for the data-only fast path, the JS batch
+/// ([`crate::sse_batch`]).
+pub trait RawEmit {
     /// A comment line, after the colon and one optional space.
     fn comment(&mut self, text: &[u8]);
-    /// A dispatched event: its raw type (empty for the default) and data.
-    fn event(&mut self, event_type: &[u8], data: &[u8], id: Option<&str>, retry: Option<u64>);
+    /// A dispatched event.
+    fn event(&mut self, event: RawEvent<'_>);
 }
 
 /// Decodes items as UTF-8 (invalid bytes become U+FFFD, per the spec).
 struct Items<F>(F);
 
-impl<F: FnMut(SseItemRef<'_>)> Emit for Items<F> {
+impl<F: FnMut(SseItemRef<'_>)> RawEmit for Items<F> {
     fn comment(&mut self, text: &[u8]) {
         (self.0)(SseItemRef::Comment(&utf8_lossy(text)));
     }
 
-    fn event(&mut self, event_type: &[u8], data: &[u8], id: Option<&str>, retry: Option<u64>) {
-        let data: Cow<'_, str> = utf8_lossy(data);
-        let event_type: Cow<'_, str> = if event_type.is_empty() {
+    fn event(&mut self, event: RawEvent<'_>) {
+        let data: Cow<'_, str> = utf8_lossy(event.data);
+        let event_type: Cow<'_, str> = if event.event_type.is_empty() {
             Cow::Borrowed("message")
         } else {
-            utf8_lossy(event_type)
+            utf8_lossy(event.event_type)
         };
         (self.0)(SseItemRef::Event(SseEventRef {
             event_type: &event_type,
             data: &data,
-            id,
-            retry,
+            id: event.id,
+            retry: event.retry,
         }));
     }
 }
@@ -571,11 +674,11 @@ impl<F: FnMut(SseItemRef<'_>)> Emit for Items<F> {
 /// Passes event data through as bytes; drops comments.
 struct DataOnly<F>(F);
 
-impl<F: FnMut(&[u8])> Emit for DataOnly<F> {
+impl<F: FnMut(&[u8])> RawEmit for DataOnly<F> {
     fn comment(&mut self, _text: &[u8]) {}
 
-    fn event(&mut self, _event_type: &[u8], data: &[u8], _id: Option<&str>, _retry: Option<u64>) {
-        (self.0)(data);
+    fn event(&mut self, event: RawEvent<'_>) {
+        (self.0)(event.data);
     }
 }
 

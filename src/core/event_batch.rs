@@ -13,90 +13,74 @@
 //! and slices it; see `src/wasm/agent_decoder.rs`. The native benchmark
 //! ceiling runs this very code.
 //!
+//! The decoder itself is [`nemo_decode::batch`], so that all of it is built
+//! at the decode crate's opt-level 3; this module gives it the client's
+//! wording for its rare rows (an event that is not valid is the client's
+//! protocol error; an agent error that is not a string is compact JSON).
 //! The two string buffers and why there are two: [`nemo_decode::packed`].
 
 use crate::core::error::Error;
-use crate::core::events::{self, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart};
-use crate::core::sse::{SseConfig, SseDecoder};
-use nemo_decode::packed::{Packed, PackedTexts};
+use crate::core::events::{self, ErrorText};
+use crate::core::sse::SseConfig;
+use nemo_decode::batch::{AgentBatch, Wording};
+use nemo_decode::DecodeError;
 
-/// Row kinds (the low three bits of a row's first number).
-pub mod kind {
-    /// Text for the user.
-    pub const TEXT: u32 = 0;
-    /// The model's reasoning.
-    pub const THOUGHT: u32 = 1;
-    /// A tool call; the row's string is the tool name.
-    pub const TOOL_CALL: u32 = 2;
-    /// A tool result; the row's string is the tool name.
-    pub const TOOL_RESULT: u32 = 3;
-    /// The session state changed; no string.
-    pub const STATE_DELTA: u32 = 4;
-    /// A keep-alive; no string.
-    pub const HEARTBEAT: u32 = 5;
-    /// The agent reported a failure; the string is its message.
-    pub const ERROR: u32 = 6;
-    /// The event was not a valid agent event; the string says why.
-    pub const INVALID: u32 = 7;
-    /// Flag bit: a text or thought is a streaming delta.
-    pub const PARTIAL: u32 = 8;
-    /// Flag bit: the row's string is in [`wide`](super::BatchDecoder::wide)
-    /// (it has a non-ASCII character), not in
-    /// [`ascii`](super::BatchDecoder::ascii).
-    pub const WIDE: u32 = 16;
+pub use nemo_decode::batch::kind;
+
+/// The client's wording of the rare rows.
+const WORDING: Wording = Wording {
+    invalid: invalid_message,
+    stream_error: stream_error_message,
+};
+
+fn invalid_message(e: &DecodeError) -> String {
+    Error::from(e.clone()).message().to_owned()
+}
+
+fn stream_error_message(message: ErrorText<'_>) -> String {
+    events::error_message(message)
 }
 
 /// Decodes an agent's `text/event-stream` body chunk by chunk into
 /// [`ascii`](Self::ascii), [`wide`](Self::wide) and [`table`](Self::table). Chunk boundaries never
 /// matter.
-#[derive(Debug, Default)]
-pub struct BatchDecoder {
-    sse: SseDecoder,
-    batch: Batch,
+#[derive(Debug)]
+pub struct BatchDecoder(AgentBatch);
+
+impl Default for BatchDecoder {
+    fn default() -> Self {
+        BatchDecoder::new(SseConfig::default())
+    }
 }
 
 impl BatchDecoder {
     /// A decoder at the start of a stream.
     pub fn new(cfg: SseConfig) -> Self {
-        BatchDecoder {
-            sse: SseDecoder::new(cfg),
-            batch: Batch::default(),
-        }
+        BatchDecoder(AgentBatch::new(cfg, WORDING))
     }
 
     /// Decodes one chunk, replacing the batch with the events it completed.
     /// An oversized SSE line or event, or data that is not an agent event,
     /// becomes one [`kind::INVALID`] row; decoding goes on.
     pub fn push(&mut self, chunk: &[u8]) {
-        let batch = &mut self.batch;
-        batch.clear();
-        let result = self.sse.push_data_with(chunk, |data| {
-            if let Err(e) = events::scan(data, batch) {
-                batch.row(kind::INVALID, Error::from(e).message());
-            }
-        });
-        if let Err(e) = result {
-            batch.row(kind::INVALID, Error::from(e).message());
-        }
+        self.0.push(chunk);
     }
 
     /// Ends the stream: an unterminated last event is discarded, per the SSE
     /// spec, and the decoder is ready for a new stream.
     pub fn finish(&mut self) {
-        let mut discarded = Vec::new();
-        let _ = self.sse.finish(&mut discarded);
-        self.batch.clear();
+        self.0.finish();
     }
 
     /// The all-ASCII strings of the last push's events, back to back.
     pub fn ascii(&self) -> &[u8] {
-        self.batch.texts.ascii()
+        self.0.ascii()
     }
 
     /// The other strings of the last push's events (those with a non-ASCII
-    /// character, flagged [`kind::WIDE`]), back to back, as UTF-16.
-    pub fn wide(&self) -> &[u16] {
-        self.batch.texts.wide()
+    /// character, flagged [`kind::WIDE`]), back to back, as UTF-16LE (two bytes a unit).
+    pub fn wide(&self) -> &[u8] {
+        self.0.wide()
     }
 
     /// Two numbers per event of the last push: kind and flags (see
@@ -104,130 +88,19 @@ impl BatchDecoder {
     /// JavaScript's `String#slice` counts), in [`wide`](Self::wide) when
     /// flagged [`kind::WIDE`], else in [`ascii`](Self::ascii).
     pub fn table(&self) -> &[u32] {
-        &self.batch.table
+        self.0.table()
     }
 
     /// Releases buffers that one large chunk grew past `limit` bytes.
     pub fn shrink(&mut self, limit: usize) {
-        self.batch.texts.shrink(limit);
+        self.0.shrink(limit);
     }
 
     /// The last push's rows unpacked, as `(kind, partial, string)`: what JS
     /// makes of them, for the unit tests and the `event_batch` fuzz target.
     /// Panics if the table does not cut the buffers exactly.
-    #[cfg(any(test, feature = "spec-oracle"))]
     pub fn unpacked_rows(&self) -> Vec<(u32, bool, String)> {
-        let ascii: Vec<u16> = self.ascii().iter().map(|&b| u16::from(b)).collect();
-        let wide = self.wide();
-        let (mut at, mut at_wide) = (0, 0);
-        let rows = self
-            .table()
-            .chunks_exact(2)
-            .map(|row| {
-                let len = row[1] as usize;
-                let (units, from) = if row[0] & kind::WIDE != 0 {
-                    (wide, &mut at_wide)
-                } else {
-                    (&ascii[..], &mut at)
-                };
-                let s = String::from_utf16(&units[*from..*from + len])
-                    .expect("rows cut on character boundaries");
-                *from += len;
-                (row[0] & 7, row[0] & kind::PARTIAL != 0, s)
-            })
-            .collect();
-        assert_eq!(at, ascii.len(), "the table covers the whole text");
-        assert_eq!(at_wide, wide.len(), "and the whole wide text");
-        rows
-    }
-}
-
-/// The sink: the packed rows of one push.
-#[derive(Debug, Default)]
-struct Batch {
-    texts: PackedTexts,
-    table: Vec<u32>,
-}
-
-impl Batch {
-    fn clear(&mut self) {
-        self.texts.clear();
-        self.table.clear();
-    }
-
-    /// Appends a row whose string went where `packed` says.
-    fn close_row(&mut self, flags: u32, packed: Packed) {
-        let wide = if packed.wide { kind::WIDE } else { 0 };
-        self.table.push(flags | wide);
-        self.table.push(packed.units);
-    }
-
-    fn row(&mut self, flags: u32, s: impl AsRef<str>) {
-        let packed = self.texts.push_str(s.as_ref());
-        self.close_row(flags, packed);
-    }
-}
-
-impl<'a> EventSink<'a> for Batch {
-    fn mark(&self) -> Mark {
-        let (bytes, wide) = self.texts.lens();
-        Mark {
-            events: self.table.len() / 2,
-            bytes,
-            wide,
-        }
-    }
-
-    fn rollback(&mut self, to: Mark) {
-        self.table.truncate(to.events * 2);
-        self.texts.truncate((to.bytes, to.wide));
-    }
-
-    fn text(&mut self, text: JsonStr<'a>, thought: bool) {
-        let packed = self.texts.push_json(text);
-        self.close_row(if thought { kind::THOUGHT } else { kind::TEXT }, packed);
-    }
-
-    fn tool(&mut self, tool: ToolPart<'a>) {
-        let packed = match tool.name {
-            Some(name) => self.texts.push_json(name),
-            None => Packed {
-                units: 0,
-                wide: false,
-            },
-        };
-        let k = if tool.result {
-            kind::TOOL_RESULT
-        } else {
-            kind::TOOL_CALL
-        };
-        self.close_row(k, packed);
-    }
-
-    fn state_delta(&mut self, _delta: &'a [u8]) {
-        self.row(kind::STATE_DELTA, "");
-    }
-
-    fn stream_error(&mut self, message: ErrorText<'a>, _details: Option<ErrorDetails<'a>>) {
-        self.row(kind::ERROR, events::error_message(message));
-    }
-
-    fn heartbeat(&mut self) {
-        self.row(kind::HEARTBEAT, "");
-    }
-
-    fn flags(&mut self, since: Mark, partial: bool, _author: Option<JsonStr<'a>>) {
-        if !partial {
-            return;
-        }
-        let rows = self.table.get_mut(since.events * 2..).unwrap_or_default();
-        for row in rows.chunks_exact_mut(2) {
-            if let Some(flags) = row.first_mut() {
-                if *flags & 7 <= kind::THOUGHT {
-                    *flags |= kind::PARTIAL;
-                }
-            }
-        }
+        self.0.unpacked_rows()
     }
 }
 
@@ -263,7 +136,7 @@ pub fn reference_rows(data: &str) -> Vec<(u32, bool, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::sse::SseItemRef;
+    use crate::core::sse::{SseDecoder, SseItemRef};
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/adk");
 
@@ -404,7 +277,10 @@ mod tests {
         assert_eq!(wide, [false, true, true, false, false]);
         // The invalid row's message (ASCII) sits between them.
         assert!(d.ascii().starts_with(b"plainThe server") && d.ascii().ends_with(b"end"));
-        assert_eq!(String::from_utf16(d.wide()).unwrap(), "你好 😀té");
+        assert_eq!(
+            String::from_utf16(&nemo_decode::packed::units(d.wide())).unwrap(),
+            "你好 😀té"
+        );
         // 😀 is two UTF-16 units: the table counts units, not characters.
         assert_eq!(d.table()[3], 5);
         let got = rows(&d);

@@ -59,13 +59,13 @@ export interface AgentEventLite {
 
 // `buildAgentEvents` in glue.js reads the rows of `core::event_batch`: kind
 // in bits 0–2 (TEXT = 0 … INVALID = 7), bit 3 PARTIAL, bit 4 WIDE (the
-// string is in `wide`, UTF-16 in wasm memory, which is little-endian like
-// "utf-16le"; else in `ascii`, which UTF-8 decoding takes at memory speed).
+// string is in `wide`, as UTF-16LE bytes; else in `ascii`, which JS makes a
+// string of at memory speed).
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     /// Turns the packed texts and table of one `push` into `AgentEventLite[]`.
     #[wasm_bindgen(js_name = buildAgentEvents)]
-    fn nemo_agent_build(ascii: &[u8], wide: &[u16], table: &[u32]) -> Array;
+    fn nemo_agent_build(ascii: &[u8], wide: &[u8], table: &[u32]) -> Array;
 }
 
 /// The JavaScript `AgentDecoder` class: feed it the chunks of an agent's

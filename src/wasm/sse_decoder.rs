@@ -12,12 +12,14 @@
 //! # Why the events are built in JavaScript
 //!
 //! Creating one JS object field by field from Rust costs a boundary crossing
-//! per object, per property and per string. Instead, `push` writes every
-//! string of every event of the chunk into one Rust `String` plus a small
-//! table of lengths, hands both to a JS helper in a single call (one UTF-8
-//! decode on the JS side), and the helper slices the text into plain
-//! `{ type, data, id?, retry? }` objects. A chunk with no complete event
-//! costs one call that returns an empty array.
+//! per object, per property and per string. Instead, `push` packs every
+//! string of every event of the chunk into two buffers (the ASCII ones as
+//! bytes, the others as UTF-16) plus a table of six numbers per event
+//! (`nemo_decode::sse_batch`, built at opt-level 3 like the rest of the
+//! decoder), hands them to a JS helper in a single call (each buffer becomes
+//! one string with one copy), and the helper slices them into plain
+//! `{ type, data, id?, retry? }` objects. A chunk with no complete
+//! event costs one call that returns an empty array.
 
 // The `#[wasm_bindgen]` expansions use const features stabilised in Rust
 // 1.77, above the crate's declared `rust-version` (1.75); wasm-bindgen 0.2.130
@@ -28,8 +30,8 @@ use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::Error;
-use crate::core::sse::{SseConfig, SseDecoder as CoreDecoder, SseItemRef};
-use crate::core::swar;
+use crate::core::sse::SseConfig;
+use nemo_decode::sse_batch::{SseBatch, MAX_SAFE_INTEGER};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -61,29 +63,12 @@ export interface SseDecoderOptions {
 }
 "#;
 
-// The flags of one event's row in the table handed to `buildSseEvents` (glue.js).
-/// The event has a type other than "message"; its text comes first.
-const HAS_TYPE: u32 = 1;
-/// The event carries an `id`; its text comes after the data.
-const HAS_ID: u32 = 2;
-/// The event carries a `retry`, stored in the row itself.
-const HAS_RETRY: u32 = 4;
-/// Numbers per event row: flags, type length, data length, id length,
-/// retry's low and high 32 bits. Lengths are in UTF-16 code units, the unit
-/// of `String#slice`.
-const ROW: usize = 6;
-
-/// The largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
-/// The spec's `retry` is any decimal integer; a longer wait than this (about
-/// 285,000 years) is given as this, which means the same thing: never.
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
 // `buildSseEvents` in glue.js reads these rows.
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
-    /// Turns the packed text and table of one `push` into `SseEvent[]`.
+    /// Turns the packed buffers and table of one `push` into `SseEvent[]`.
     #[wasm_bindgen(js_name = buildSseEvents)]
-    fn nemo_sse_build(text: &str, table: &[u32]) -> Array;
+    fn nemo_sse_build(ascii: &[u8], wide: &[u8], table: &[u32]) -> Array;
 }
 
 #[wasm_bindgen]
@@ -100,14 +85,11 @@ extern "C" {
 /// completes. Chunk boundaries never matter.
 #[wasm_bindgen]
 pub struct SseDecoder {
-    core: CoreDecoder,
+    /// The decoder and the packed events of one push (see the module docs).
+    inner: SseBatch,
     on_comment: Option<Function>,
     /// The chunk copied into wasm memory; kept to reuse its allocation.
     bytes: Vec<u8>,
-    /// Packed strings of the events of one push (see the module docs).
-    text: String,
-    /// One row of `ROW` numbers per event of one push.
-    table: Vec<u32>,
 }
 
 #[wasm_bindgen]
@@ -139,11 +121,9 @@ impl SseDecoder {
             }
         }
         Ok(SseDecoder {
-            core: CoreDecoder::new(cfg),
+            inner: SseBatch::new(cfg, on_comment.is_some()),
             on_comment,
             bytes: Vec::new(),
-            text: String::new(),
-            table: Vec::new(),
         })
     }
 
@@ -161,30 +141,28 @@ impl SseDecoder {
         self.bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut self.bytes);
 
-        self.text.clear();
-        self.table.clear();
-        let (text, table, on_comment) = (&mut self.text, &mut self.table, &self.on_comment);
+        let result = self.inner.push(&self.bytes);
+
+        // The comments, in order, synchronously (the events follow them).
         let mut callback_error = None;
-        let result = self.core.push_with(&self.bytes, |item| match item {
-            SseItemRef::Event(event) => pack_event(text, table, event),
-            SseItemRef::Comment(comment) => {
-                if let Some(f) = on_comment {
-                    if let Err(e) = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(comment)) {
-                        callback_error.get_or_insert(e);
-                    }
+        if let Some(f) = &self.on_comment {
+            for comment in self.inner.comments() {
+                if let Err(e) = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(comment)) {
+                    callback_error.get_or_insert(e);
                 }
             }
-        });
+        }
 
         // Do not pin the memory of one unusually large chunk forever.
         if self.bytes.capacity() > 1 << 20 {
             self.bytes = Vec::new();
         }
-        let events = if self.table.is_empty() {
+        let events = if self.inner.table().is_empty() {
             Array::new()
         } else {
-            nemo_sse_build(&self.text, &self.table)
+            nemo_sse_build(self.inner.ascii(), self.inner.wide(), self.inner.table())
         };
+        self.inner.shrink(1 << 20);
         if let Err(e) = result {
             let error = to_js_error(&e.into());
             set(&error, "events", &events);
@@ -205,9 +183,8 @@ impl SseDecoder {
     /// `lastEventId` and `retry`.
     #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
     pub fn finish(&mut self) -> Array {
-        let mut discarded = Vec::new();
         // `finish` cannot fail and yields nothing; see the core docs.
-        let _ = self.core.finish(&mut discarded);
+        self.inner.finish();
         Array::new()
     }
 
@@ -215,41 +192,17 @@ impl SseDecoder {
     /// ("" when the server never set one).
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
-        self.core.last_event_id().to_owned()
+        self.inner.decoder().last_event_id().to_owned()
     }
 
     /// The reconnection time in milliseconds the server asked for, if any.
     #[wasm_bindgen(getter)]
     pub fn retry(&self) -> Option<f64> {
-        self.core.retry().map(|ms| ms.min(MAX_SAFE_INTEGER) as f64)
+        self.inner
+            .decoder()
+            .retry()
+            .map(|ms| ms.min(MAX_SAFE_INTEGER) as f64)
     }
-}
-
-/// Appends one event to the packed text and table.
-fn pack_event(text: &mut String, table: &mut Vec<u32>, event: crate::core::sse::SseEventRef<'_>) {
-    let mut flags = 0;
-    let mut type_len = 0;
-    if event.event_type != "message" {
-        flags |= HAS_TYPE;
-        type_len = swar::utf16_len(event.event_type);
-        text.push_str(event.event_type);
-    }
-    let data_len = swar::utf16_len(event.data);
-    text.push_str(event.data);
-    let mut id_len = 0;
-    if let Some(id) = event.id {
-        flags |= HAS_ID;
-        id_len = swar::utf16_len(id);
-        text.push_str(id);
-    }
-    let mut retry = 0;
-    if let Some(ms) = event.retry {
-        flags |= HAS_RETRY;
-        retry = ms.min(MAX_SAFE_INTEGER);
-    }
-    let (retry_lo, retry_hi) = (retry as u32, (retry >> 32) as u32);
-    table.extend_from_slice(&[flags, type_len, data_len, id_len, retry_lo, retry_hi]);
-    debug_assert_eq!(table.len() % ROW, 0);
 }
 
 /// A JS `Error` carrying the error's `kind` and `recovery` (and `code` /
