@@ -178,7 +178,11 @@ const STATUS_KEYS = {
  * `nemo-credits`, `nemo-error`, and `nemo-settings` (cancelable: the user
  * asked for the settings after a refused token).
  */
-export class NemoStudio extends HTMLElement {
+// Outside a browser (server-side rendering, Node) importing this module is
+// harmless: there is no element to define.
+const ElementBase = typeof HTMLElement === 'undefined' ? class {} : HTMLElement;
+
+export class NemoStudio extends ElementBase {
   static observedAttributes = ['api', 'language', 'token', 'storage-key'];
   /** The words, by language: extend or change them (see studio-strings.js). */
   static strings = strings;

@@ -8,6 +8,7 @@
 //   - a Vite + React app (vite 7, React 19, JSX by esbuild).
 // Screenshots: tests/artifacts/package/studio-*.png.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
@@ -230,6 +231,12 @@ test('a plain HTML page, static files, strict CSP: one tag gives a working studi
   await page.waitForFunction(() => /restored/.test(document.querySelector('nemo-studio').shadowRoot.querySelector('#conn-text').textContent), null, { timeout: 30000 });
   await page.waitForSelector('nemo-studio #result:not([hidden])');
   await page.close();
+});
+
+test('importing nemo-video/studio outside a browser (SSR, Node) is harmless', () => {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('nemo-video/studio'); console.log(typeof m.NemoStudio, Object.keys(m.strings).join(','));"], { cwd: project, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'function en,zh-CN');
 });
 
 test('without adoptedStyleSheets the element links its stylesheet (still no inline style)', async () => {
