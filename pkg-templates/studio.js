@@ -1326,6 +1326,8 @@ export class NemoStudio extends ElementBase {
         const known = this.#credits && Number.isFinite(this.#credits.available) ? this.#credits.available : undefined;
         est = await this.#call(() => session.estimate(text, { files, available: known }));
         if (est.credits > 0 && known !== undefined) est = await this.#call(() => session.estimate(text, { files }));
+        this.#estimateSeq += 1; // this estimate is the newest: an older one in flight must not overwrite it
+        this.#showCost(est);
         if (Number.isFinite(est.available)) this.#showCredits({ ...(this.#credits || { frozen: 0, total: est.available }), available: est.available });
       } catch {
         est = null; // The send itself will say what is wrong.
@@ -1488,12 +1490,17 @@ export class NemoStudio extends ElementBase {
       const known = this.#credits && Number.isFinite(this.#credits.available) ? this.#credits.available : undefined;
       const est = await session.estimate(text, { files: this.#readyFiles().map((i) => i.file), available: known });
       if (seq !== this.#estimateSeq) return;
-      u.cost.textContent = est.credits ? this.#t('cost', est) : this.#t('costFree');
-      u.cost.title = est.credits ? this.#t('costTitle', est) : this.#t('costFreeTitle');
-      u.cost.dataset.level = est.credits && (est.confirm || (est.needsAttachment && !this.#uploadedAny)) ? 'warn' : 'ok';
+      this.#showCost(est);
     } catch {
       if (seq === this.#estimateSeq) u.cost.textContent = '';
     }
+  }
+
+  #showCost(est) {
+    const u = this.#ui;
+    u.cost.textContent = est.credits ? this.#t('cost', est) : this.#t('costFree');
+    u.cost.title = est.credits ? this.#t('costTitle', est) : this.#t('costFreeTitle');
+    u.cost.dataset.level = est.credits && (est.confirm || (est.needsAttachment && !this.#uploadedAny)) ? 'warn' : 'ok';
   }
 
   // ---- Files -------------------------------------------------------------------------

@@ -178,6 +178,7 @@ test('the cost shows next to Send; the studio asks before spending all credits, 
   await page.press('#composer-input', 'Enter');
   await page.waitForSelector('#confirm:not([hidden])');
   assert.match(await page.textContent('#confirm-text'), /about 100 credits, all of the 100 you have/);
+  assert.equal(await page.textContent('#cost'), '≈100 credits', 'the cost of what is being sent');
   assert.equal(await page.isVisible('#confirm-attach'), false);
   await h.screenshot(page, 'desktop-confirm-spend');
   await page.keyboard.press('Escape');
