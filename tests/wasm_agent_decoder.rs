@@ -6,8 +6,9 @@
 mod common_wasm;
 
 use common_wasm::*;
-use js_sys::{Array, Object, Uint8Array};
+use js_sys::{Array, Function, Object, Uint8Array};
 use nemo_video::wasm::agent_decoder::AgentDecoder;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -40,7 +41,7 @@ fn decode(bytes: &[u8], chunk: usize) -> Vec<String> {
     let mut d = AgentDecoder::new();
     let mut out = Vec::new();
     for piece in bytes.chunks(chunk) {
-        let events: Array = d.push(&Uint8Array::from(piece));
+        let events: Array = d.push(piece);
         out.extend(events.iter().map(|e| row(&e)));
     }
     d.finish();
@@ -84,6 +85,40 @@ fn a_text_that_begins_with_a_bom_keeps_it() {
         "data: {\"content\":{\"parts\":[{\"text\":\"\u{feff}x\"},{\"text\":\"中文\"}]}}\n\n";
     let rows = decode(input.as_bytes(), 4096);
     assert_eq!(rows, ["text|\u{feff}x|false|-|-", "text|中文|false|-|-"]);
+}
+
+#[wasm_bindgen_test]
+fn from_js_a_view_into_a_larger_buffer_is_read_from_its_offset() {
+    let decoder = JsValue::from(AgentDecoder::new());
+    let buffer = Uint8Array::from(
+        "xxdata: {\"content\":{\"parts\":[{\"text\":\"中文\"},{\"text\":\"ok\"}]}}\n\nyy"
+            .as_bytes(),
+    );
+    let chunk = buffer.subarray(2, buffer.length() - 2);
+    let push: Function = get(&decoder, "push").dyn_into().expect("a method");
+    let events: Array = push
+        .call1(&decoder, &chunk)
+        .expect("push succeeds")
+        .dyn_into()
+        .expect("an array");
+    let rows: Vec<String> = events.iter().map(|e| row(&e)).collect();
+    assert_eq!(rows, ["text|中文|false|-|-", "text|ok|false|-|-"]);
+}
+
+#[wasm_bindgen_test]
+fn a_chunk_of_more_than_a_megabyte_keeps_every_string() {
+    // The buffers are released after a push this large; not before JS has
+    // read them.
+    let mut input = String::new();
+    for i in 0..20_000 {
+        input.push_str(&format!(
+            "data: {{\"content\":{{\"parts\":[{{\"text\":\"text {i} 你好, and more\"}}]}}}}\n\n"
+        ));
+    }
+    assert!(input.len() > 1 << 20);
+    let rows = decode(input.as_bytes(), input.len());
+    assert_eq!(rows.len(), 20_000);
+    assert_eq!(rows[19_999], "text|text 19999 你好, and more|false|-|-");
 }
 
 #[wasm_bindgen_test]

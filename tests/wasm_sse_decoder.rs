@@ -26,9 +26,7 @@ fn string(obj: &JsValue, key: &str) -> String {
 }
 
 fn push(decoder: &mut SseDecoder, bytes: &[u8]) -> Array {
-    decoder
-        .push(&Uint8Array::from(bytes))
-        .expect("push succeeds")
+    decoder.push(bytes).expect("push succeeds")
 }
 
 fn options(pairs: &[(&str, JsValue)]) -> SseDecoderOptions {
@@ -120,6 +118,51 @@ fn text_keeps_a_leading_bom_and_bad_bytes_become_replacement_characters() {
 }
 
 #[wasm_bindgen_test]
+fn from_js_a_view_into_a_larger_buffer_is_read_from_its_offset() {
+    // What an app does: `decoder.push(chunk)` from JS with a Uint8Array that
+    // is a view into a larger buffer.
+    let decoder = JsValue::from(SseDecoder::new(None).expect("ok"));
+    let buffer = Uint8Array::from(&b"xxxxdata: \xE4\xB8\xAD!\n\nid: 1\ndata: b\n\nyyyy"[..]);
+    let chunk = buffer.subarray(4, buffer.length() - 4);
+    let push: Function = get(&decoder, "push").dyn_into().expect("a method");
+    let events: Array = push
+        .call1(&decoder, &chunk)
+        .expect("push succeeds")
+        .dyn_into()
+        .expect("an array");
+    assert_eq!(events.length(), 2);
+    assert_eq!(string(&events.get(0), "data"), "中!");
+    assert_eq!(string(&events.get(1), "data"), "b");
+    assert_eq!(string(&events.get(1), "id"), "1");
+    assert_eq!(
+        get(&decoder, "lastEventId").as_string().as_deref(),
+        Some("1")
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_chunk_of_more_than_a_megabyte_keeps_every_string() {
+    // The buffers are released after a push this large; not before JS has
+    // read them.
+    let mut d = SseDecoder::new(None).expect("ok");
+    let mut input = Vec::new();
+    for i in 0..40_000 {
+        input.extend_from_slice(format!("data: event {i} 你好 and some more text\n\n").as_bytes());
+    }
+    assert!(input.len() > 1 << 20);
+    let events = push(&mut d, &input);
+    assert_eq!(events.length(), 40_000);
+    assert_eq!(
+        string(&events.get(39_999), "data"),
+        "event 39999 你好 and some more text"
+    );
+    assert_eq!(
+        string(&push(&mut d, b"data: small\n\n").get(0), "data"),
+        "small"
+    );
+}
+
+#[wasm_bindgen_test]
 fn chunking_does_not_matter() {
     let mut whole = SseDecoder::new(None).expect("ok");
     let expected = push(&mut whole, STREAMING);
@@ -149,9 +192,7 @@ fn oversized_event_throws_a_protocol_error_carrying_the_other_events() {
     let opts = options(&[("maxEventBytes", JsValue::from_f64(8.0))]);
     let mut d = SseDecoder::new(Some(opts)).expect("ok");
     let err = d
-        .push(&Uint8Array::from(
-            &b"data:ok\n\ndata: far too long\n\ndata:ok2\n\n"[..],
-        ))
+        .push(b"data:ok\n\ndata: far too long\n\ndata:ok2\n\n")
         .expect_err("over the limit");
     assert!(err.is_instance_of::<js_sys::Error>());
     assert_eq!(string(&err, "kind"), "protocol");

@@ -94,7 +94,7 @@ impl AgentBatch {
     /// A decoder at the start of a stream, its rare rows worded by `wording`.
     pub fn new(cfg: SseConfig, wording: Wording) -> Self {
         AgentBatch {
-            sse: SseDecoder::new(cfg),
+            sse: SseDecoder::data_only(cfg),
             batch: Batch {
                 texts: PackedTexts::default(),
                 table: Vec::new(),

@@ -40,10 +40,14 @@ pub const MAX_DEPTH: usize = 128;
 /// object; the sink is then rolled back to where it was.
 pub fn scan<'a>(data: &'a [u8], sink: &mut dyn EventSink<'a>) -> Result<(), DecodeError> {
     let start = sink.mark();
-    let scanned = scan_event(data, sink, start);
+    let mut s = Scan::new(data);
+    let scanned = scan_event(&mut s, sink, start);
     scanned.map_err(|bad| {
         sink.rollback(start);
-        bad.into_error()
+        DecodeError::InvalidEvent {
+            reason: bad.reason(),
+            pos: s.pos,
+        }
     })
 }
 
@@ -219,15 +223,14 @@ struct Fields<'a> {
     result: Option<&'a [u8]>,
 }
 
-fn scan_event<'a>(data: &'a [u8], sink: &mut dyn EventSink<'a>, start: Mark) -> Res<()> {
-    let mut s = Scan::new(data);
+fn scan_event<'a>(s: &mut Scan<'a>, sink: &mut dyn EventSink<'a>, start: Mark) -> Res<()> {
     s.ws();
     if s.at_end() {
         sink.heartbeat();
         return Ok(());
     }
     if s.peek() != Some(b'{') {
-        return Err(s.err("not a JSON object"));
+        return Err(Bad::NotAnObject);
     }
     let mut f = Fields::default();
     // Only used for a key with escapes in it; `String::new` allocates nothing.
@@ -260,7 +263,7 @@ fn scan_event<'a>(data: &'a [u8], sink: &mut dyn EventSink<'a>, start: Mark) -> 
     }
     s.ws();
     if !s.at_end() {
-        return Err(s.err("trailing characters after the event"));
+        return Err(Bad::Trailing);
     }
 
     if let Some(ty) = f.ty.take() {
@@ -496,7 +499,7 @@ impl Key {
             (17, Some(b'f')) => (FunctionResponse, b"function_response"),
             _ => return Other,
         };
-        if name == word {
+        if same_bytes(name, word) {
             key
         } else {
             Other
@@ -504,21 +507,79 @@ impl Key {
     }
 }
 
-/// A scan failure: kept to two words (not a [`DecodeError`]) because it is
-/// threaded through every step of the hot scanning loop.
-#[derive(Debug)]
-struct Bad {
-    reason: &'static str,
-    pos: usize,
+/// `a == b` for two slices of the same length (checked by the caller),
+/// without a call to `memcmp`: in wasm a slice comparison is one, made for
+/// every key of every event. With `b` a constant, its words are constants.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    if n >= 8 {
+        // Whole words, the last one overlapping the one before it.
+        let mut at = 0;
+        while at + 8 < n {
+            if swar::load(a, at) != swar::load(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        return swar::load(a, n - 8) == swar::load(b, n - 8);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Why a scan failed. One byte, not a [`DecodeError`]: it is threaded
+/// through every step of the hot scanning loop, and a `Result<(), Bad>`
+/// returns in a register where a wider error would go through memory.
+/// Where it failed is the scanner's position, which no step moves after an
+/// error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bad {
+    NotAnObject,
+    Trailing,
+    UnexpectedChar,
+    TooDeep,
+    ExpectedCommaOrBrace,
+    ExpectedKey,
+    ExpectedColon,
+    ExpectedCommaOrBracket,
+    Unterminated,
+    UnicodeEscape,
+    Escape,
+    ControlChar,
+    UnknownLiteral,
+    ExpectedDigit,
+    ExpectedFraction,
+    ExpectedExponent,
+    UnexpectedEnd,
+    Span,
 }
 
 type Res<T> = Result<T, Bad>;
 
 impl Bad {
-    fn into_error(self) -> DecodeError {
-        DecodeError::InvalidEvent {
-            reason: self.reason,
-            pos: self.pos,
+    fn reason(self) -> &'static str {
+        match self {
+            Bad::NotAnObject => "not a JSON object",
+            Bad::Trailing => "trailing characters after the event",
+            Bad::UnexpectedChar => "unexpected character",
+            Bad::TooDeep => "nested too deeply",
+            Bad::ExpectedCommaOrBrace => "expected ',' or '}'",
+            Bad::ExpectedKey => "expected a string key",
+            Bad::ExpectedColon => "expected ':'",
+            Bad::ExpectedCommaOrBracket => "expected ',' or ']'",
+            Bad::Unterminated => "unterminated string",
+            Bad::UnicodeEscape => "invalid \\u escape",
+            Bad::Escape => "invalid escape",
+            Bad::ControlChar => "control character in string",
+            Bad::UnknownLiteral => "unknown literal",
+            Bad::ExpectedDigit => "expected a digit",
+            Bad::ExpectedFraction => "expected a digit after '.'",
+            Bad::ExpectedExponent => "expected a digit in the exponent",
+            Bad::UnexpectedEnd => "unexpected end of input",
+            Bad::Span => "bad span",
         }
     }
 }
@@ -546,13 +607,6 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn err(&self, reason: &'static str) -> Bad {
-        Bad {
-            reason,
-            pos: self.pos,
-        }
-    }
-
     #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
@@ -573,18 +627,18 @@ impl<'a> Scan<'a> {
     fn slice(&self, from: usize, to: usize) -> Res<&'a [u8]> {
         // Both ends sit on ASCII structure bytes, so this never fails in
         // practice; `get` keeps it panic-free regardless.
-        self.b.get(from..to).ok_or_else(|| self.err("bad span"))
+        self.b.get(from..to).ok_or(Bad::Span)
     }
 
     /// Consumes the opening `{` or `[` and counts the nesting depth.
     #[inline(always)]
     fn begin(&mut self, open: u8) -> Res<()> {
         if self.peek() != Some(open) {
-            return Err(self.err("unexpected character"));
+            return Err(Bad::UnexpectedChar);
         }
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.err("nested too deeply"));
+            return Err(Bad::TooDeep);
         }
         self.pos += 1;
         Ok(())
@@ -606,16 +660,16 @@ impl<'a> Scan<'a> {
                 self.ws();
             }
             _ if *first => {}
-            _ => return Err(self.err("expected ',' or '}'")),
+            _ => return Err(Bad::ExpectedCommaOrBrace),
         }
         *first = false;
         if self.peek() != Some(b'"') {
-            return Err(self.err("expected a string key"));
+            return Err(Bad::ExpectedKey);
         }
         let key = self.string()?;
         self.ws();
         if self.peek() != Some(b':') {
-            return Err(self.err("expected ':'"));
+            return Err(Bad::ExpectedColon);
         }
         self.pos += 1;
         self.ws();
@@ -634,18 +688,19 @@ impl<'a> Scan<'a> {
             }
             Some(b',') if !*first => self.pos += 1,
             _ if *first => {}
-            _ => return Err(self.err("expected ',' or ']'")),
+            _ => return Err(Bad::ExpectedCommaOrBracket),
         }
         *first = false;
         self.ws();
         Ok(true)
     }
 
-    /// Scans a string literal; returns its raw contents and whether it had
-    /// escapes.
-    fn raw_string(&mut self) -> Res<(&'a [u8], bool)> {
+    /// Scans a string literal from its opening quote to just past its
+    /// closing one; returns whether it had escapes. (Positions, not a
+    /// slice: a `bool` result comes back in a register, a slice through
+    /// memory.)
+    fn string_end(&mut self) -> Res<bool> {
         self.pos += 1; // opening quote
-        let start = self.pos;
         let mut escaped = false;
         loop {
             // Fast path: eight bytes at a time, jumping straight to the
@@ -660,11 +715,10 @@ impl<'a> Scan<'a> {
                 self.pos += 8;
             }
             match self.peek() {
-                None => return Err(self.err("unterminated string")),
+                None => return Err(Bad::Unterminated),
                 Some(b'"') => {
-                    let raw = self.slice(start, self.pos)?;
                     self.pos += 1;
-                    return Ok((raw, escaped));
+                    return Ok(escaped);
                 }
                 Some(b'\\') => {
                     escaped = true;
@@ -676,14 +730,14 @@ impl<'a> Scan<'a> {
                         Some(b'u') => {
                             let hex = self.b.get(self.pos + 1..self.pos + 5);
                             if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return Err(self.err("invalid \\u escape"));
+                                return Err(Bad::UnicodeEscape);
                             }
                             self.pos += 5;
                         }
-                        _ => return Err(self.err("invalid escape")),
+                        _ => return Err(Bad::Escape),
                     }
                 }
-                Some(c) if c < 0x20 => return Err(self.err("control character in string")),
+                Some(c) if c < 0x20 => return Err(Bad::ControlChar),
                 Some(_) => self.pos += 1,
             }
         }
@@ -692,7 +746,10 @@ impl<'a> Scan<'a> {
     /// A string value, left undecoded.
     #[inline(always)]
     fn string(&mut self) -> Res<JsonStr<'a>> {
-        let (raw, escaped) = self.raw_string()?;
+        let start = self.pos + 1;
+        let escaped = self.string_end()?;
+        // Both ends sit inside the text: never empty unless it is.
+        let raw = self.b.get(start..self.pos - 1).unwrap_or_default();
         Ok(JsonStr { raw, escaped })
     }
 
@@ -730,7 +787,7 @@ impl<'a> Scan<'a> {
     /// Checks one value's syntax and moves past it without building it.
     fn skip_value(&mut self) -> Res<()> {
         match self.peek() {
-            Some(b'"') => self.raw_string().map(|_| ()),
+            Some(b'"') => self.string_end().map(|_| ()),
             Some(b'{') => {
                 self.begin(b'{')?;
                 let mut first = true;
@@ -751,8 +808,8 @@ impl<'a> Scan<'a> {
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.err("unexpected character")),
-            None => Err(self.err("unexpected end of input")),
+            Some(_) => Err(Bad::UnexpectedChar),
+            None => Err(Bad::UnexpectedEnd),
         }
     }
 
@@ -761,7 +818,7 @@ impl<'a> Scan<'a> {
             self.pos += word.len();
             Ok(())
         } else {
-            Err(self.err("unknown literal"))
+            Err(Bad::UnknownLiteral)
         }
     }
 
@@ -782,12 +839,12 @@ impl<'a> Scan<'a> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return Err(self.err("expected a digit")),
+            _ => return Err(Bad::ExpectedDigit),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return Err(self.err("expected a digit after '.'"));
+                return Err(Bad::ExpectedFraction);
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -796,7 +853,7 @@ impl<'a> Scan<'a> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return Err(self.err("expected a digit in the exponent"));
+                return Err(Bad::ExpectedExponent);
             }
         }
         Ok(())

@@ -165,6 +165,9 @@ pub struct SseDecoder {
     last_event_id: String,
     /// Counts the times `last_event_id` was set (see [`RawEvent::id_seq`]).
     id_seq: u32,
+    /// `false` for a decoder whose IDs nobody reads (see
+    /// [`data_only`](Self::data_only)): `id:` lines are skipped.
+    track_ids: bool,
     /// The reconnection time in effect, in milliseconds.
     retry: Option<u64>,
 }
@@ -193,6 +196,19 @@ impl SseDecoder {
             last_event_id: String::new(),
             id_seq: 0,
             retry: None,
+            track_ids: true,
+        }
+    }
+
+    /// A decoder for [`push_data_with`](Self::push_data_with) alone, whose
+    /// last event ID is never read: it skips `id:` lines instead of checking
+    /// and decoding each one (every agent event has one), and
+    /// [`last_event_id`](Self::last_event_id) stays empty. For the agent
+    /// batch, which owns its decoder.
+    pub(crate) fn data_only(cfg: SseConfig) -> Self {
+        SseDecoder {
+            track_ids: false,
+            ..SseDecoder::new(cfg)
         }
     }
 
@@ -520,7 +536,7 @@ impl SseDecoder {
             }
             // U+0000 is only ever encoded as the byte 0x00, and invalid bytes
             // decode to U+FFFD, so a byte check is the spec's check.
-            Field::Id if !value.contains(&0) => {
+            Field::Id if self.track_ids && !value.contains(&0) => {
                 self.id_buffer.clear();
                 self.id_buffer.extend_from_slice(value);
                 self.id_dirty = true;

@@ -35,7 +35,7 @@
 // than the manifest's `rust-version`.
 #![allow(clippy::incompatible_msrv)]
 
-use js_sys::{Array, Uint8Array};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::event_batch::BatchDecoder;
@@ -63,9 +63,22 @@ export interface AgentEventLite {
 // string of at memory speed).
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
-    /// Turns the packed texts and table of one `push` into `AgentEventLite[]`.
+    /// Hands glue.js the wasm memory, where the builders read the packed
+    /// buffers (see `buildAgentEvents`).
+    #[wasm_bindgen(js_name = decoderMemory)]
+    fn nemo_decoder_memory(memory: JsValue);
+    /// Turns the packed texts and table of one `push` into `AgentEventLite[]`:
+    /// each buffer as its address and length in wasm memory (numbers, not
+    /// slices: a slice argument costs a typed-array view per call).
     #[wasm_bindgen(js_name = buildAgentEvents)]
-    fn nemo_agent_build(ascii: &[u8], wide: &[u8], table: &[u32]) -> Array;
+    fn nemo_agent_build(
+        ascii: *const u8,
+        ascii_len: usize,
+        wide: *const u8,
+        wide_len: usize,
+        table: *const u32,
+        table_len: usize,
+    ) -> Array;
 }
 
 /// The JavaScript `AgentDecoder` class: feed it the chunks of an agent's
@@ -74,8 +87,6 @@ extern "C" {
 #[wasm_bindgen]
 pub struct AgentDecoder {
     inner: BatchDecoder,
-    /// The chunk copied into wasm memory; kept to reuse its allocation.
-    bytes: Vec<u8>,
 }
 
 impl Default for AgentDecoder {
@@ -89,31 +100,38 @@ impl AgentDecoder {
     /// `new AgentDecoder()`: default limits (16 MiB per line or event).
     #[wasm_bindgen(constructor)]
     pub fn new() -> AgentDecoder {
+        nemo_decoder_memory(wasm_bindgen::memory());
         AgentDecoder {
             inner: BatchDecoder::new(SseConfig::default()),
-            bytes: Vec::new(),
         }
     }
 
     /// Decodes one chunk of the body and returns the agent events it
     /// completed. An oversized SSE line or event is dropped and reported as
     /// one `"invalid"` event; decoding goes on.
+    ///
+    /// The chunk arrives as a slice: wasm-bindgen copies it straight into
+    /// wasm memory, with no call back into JS for its length or its bytes.
     #[wasm_bindgen(unchecked_return_type = "AgentEventLite[]")]
-    pub fn push(&mut self, chunk: &Uint8Array) -> Array {
-        // Resizing to the chunk's length (not clearing first) zero-fills only
-        // when the buffer grows; with steady chunk sizes that is never.
-        self.bytes.resize(chunk.length() as usize, 0);
-        chunk.copy_to(&mut self.bytes);
-        self.inner.push(&self.bytes);
-        if self.bytes.capacity() > 1 << 20 {
-            self.bytes = Vec::new();
-        }
-        self.inner.shrink(1 << 20);
-        if self.inner.table().is_empty() {
+    pub fn push(&mut self, chunk: &[u8]) -> Array {
+        self.inner.push(chunk);
+        let (ascii, wide, table) = (self.inner.ascii(), self.inner.wide(), self.inner.table());
+        let events = if table.is_empty() {
             Array::new()
         } else {
-            nemo_agent_build(self.inner.ascii(), self.inner.wide(), self.inner.table())
-        }
+            nemo_agent_build(
+                ascii.as_ptr(),
+                ascii.len(),
+                wide.as_ptr(),
+                wide.len(),
+                table.as_ptr(),
+                table.len(),
+            )
+        };
+        // Once JS has read the buffers: do not pin the memory of one
+        // unusually large chunk forever.
+        self.inner.shrink(1 << 20);
+        events
     }
 
     /// Ends the stream (an unterminated last event is discarded, per the

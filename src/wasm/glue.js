@@ -685,62 +685,87 @@ const nodeBuffer = globalThis.Buffer && globalThis.Buffer.prototype;
 const latin1Slice = nodeBuffer && typeof nodeBuffer.latin1Slice === 'function' ? nodeBuffer.latin1Slice : null;
 const ucs2Slice = nodeBuffer && typeof nodeBuffer.ucs2Slice === 'function' ? nodeBuffer.ucs2Slice : null;
 
-/** The ASCII buffer as one string ('' when empty). */
-function asciiText(bytes) {
-  if (bytes.length === 0) return '';
-  if (latin1Slice) return latin1Slice.call(bytes, 0, bytes.length);
-  return (utf8Decoder ||= new TextDecoder()).decode(bytes);
+/**
+ * The wasm memory (each decoder hands it over when made) and views of it,
+ * made again when it grew (growing detaches the old buffer). The builders
+ * get addresses and lengths and read the buffers here: a slice argument
+ * would cost a typed-array view per buffer per call.
+ */
+let wasmMemory = null;
+let heapU8 = null;
+let heapU32 = null;
+
+export function decoderMemory(memory) {
+  wasmMemory = memory;
+}
+
+function heap() {
+  if (heapU8 === null || heapU8.byteLength === 0) {
+    heapU8 = new Uint8Array(wasmMemory.buffer);
+    heapU32 = new Uint32Array(wasmMemory.buffer);
+  }
+}
+
+/** The ASCII buffer at `at` (`len` bytes) as one string. */
+function asciiText(at, len) {
+  if (len === 0) return '';
+  if (latin1Slice) return latin1Slice.call(heapU8, at, at + len);
+  return (utf8Decoder ||= new TextDecoder()).decode(heapU8.subarray(at, at + len));
 }
 
 /**
- * The UTF-16 buffer as one string ('' when empty). `ignoreBOM`: a string
- * that begins with U+FEFF keeps it (by default the decoder would drop a
- * leading one, and every later slice would be off by one).
+ * The UTF-16LE buffer at `at` (`len` bytes) as one string. `ignoreBOM`: a
+ * string that begins with U+FEFF keeps it (by default the decoder would
+ * drop a leading one, and every later slice would be off by one).
  */
-function wideText(bytes) {
-  if (bytes.length === 0) return '';
-  if (ucs2Slice) return ucs2Slice.call(bytes, 0, bytes.length);
-  return (utf16Decoder ||= new TextDecoder('utf-16le', { ignoreBOM: true })).decode(bytes);
+function wideText(at, len) {
+  if (len === 0) return '';
+  if (ucs2Slice) return ucs2Slice.call(heapU8, at, at + len);
+  return (utf16Decoder ||= new TextDecoder('utf-16le', { ignoreBOM: true })).decode(heapU8.subarray(at, at + len));
 }
 
 /**
  * `SseEvent[]` from one `SseDecoder.push` (`nemo_decode::sse_batch`): the
- * strings in two buffers, and 6 numbers per event: flags, then the UTF-16
- * lengths of its type, data and id, then retry's low and high 32 bits.
- * Flags: 1 has a type, 2 has an id, 4 has a retry; 8, 16, 32: the type,
- * data, id is in the UTF-16 buffer; 64: the id is the previous event's.
+ * strings in two buffers, and a table of 6 numbers per event: flags, then
+ * the UTF-16 lengths of its type, data and id, then retry's low and high 32
+ * bits. Flags: 1 has a type, 2 has an id, 4 has a retry; 8, 16, 32: the
+ * type, data, id is in the UTF-16 buffer; 64: the id is the previous
+ * event's. Each buffer comes as its address and length in wasm memory (the
+ * table's length in numbers).
  */
-export function buildSseEvents(asciiBytes, wideBytes, table) {
-  const n = (table.length / 6) | 0;
+export function buildSseEvents(asciiAt, asciiLen, wideAt, wideLen, tableAt, tableLen) {
+  heap();
+  const text = asciiText(asciiAt, asciiLen);
+  const wide = wideText(wideAt, wideLen);
+  const t = heapU32;
+  const n = (tableLen / 6) | 0;
   const out = new Array(n);
-  const text = asciiText(asciiBytes);
-  const wide = wideText(wideBytes);
   let at = 0;
   let atWide = 0;
   let id = '';
-  for (let i = 0, row = 0; i < n; i++, row += 6) {
-    const flags = table[row];
+  for (let i = 0, row = tableAt >>> 2; i < n; i++, row += 6) {
+    const flags = t[row];
     let type = 'message';
     if (flags & 1) {
-      const len = table[row + 1];
+      const len = t[row + 1];
       if (flags & 8) type = wide.slice(atWide, (atWide += len));
       else type = text.slice(at, (at += len));
     }
-    const len = table[row + 2];
+    const len = t[row + 2];
     let data;
     if (flags & 16) data = wide.slice(atWide, (atWide += len));
     else data = text.slice(at, (at += len));
     const event = { type, data };
     if (flags & 2) {
       if ((flags & 64) === 0) {
-        const idLen = table[row + 3];
+        const idLen = t[row + 3];
         if (flags & 32) id = wide.slice(atWide, (atWide += idLen));
         else id = text.slice(at, (at += idLen));
       }
       event.id = id;
     }
     // Low and high 32 bits (at most 2^53 - 1: exact as a number).
-    if (flags & 4) event.retry = table[row + 5] * 4294967296 + table[row + 4];
+    if (flags & 4) event.retry = t[row + 5] * 4294967296 + t[row + 4];
     out[i] = event;
   }
   return out;
@@ -750,20 +775,22 @@ export function buildSseEvents(asciiBytes, wideBytes, table) {
 const AGENT_KINDS = ['text', 'thought', 'tool_call', 'tool_result', 'state_delta', 'heartbeat', 'error', 'invalid'];
 /**
  * `AgentEventLite[]` from one `AgentDecoder.push`: its ASCII strings as
- * bytes, its other strings as UTF-16LE, and 2 numbers per event (flags,
- * UTF-16 length).
+ * bytes, its other strings as UTF-16LE, and a table of 2 numbers per event
+ * (flags, UTF-16 length); each as its address and length in wasm memory.
  * Flags: bits 0–2 the kind, bit 3 partial, bit 4 the string is in `wide`.
  */
-export function buildAgentEvents(asciiBytes, wideBytes, table) {
-  const n = table.length >> 1;
+export function buildAgentEvents(asciiAt, asciiLen, wideAt, wideLen, tableAt, tableLen) {
+  heap();
+  const text = asciiText(asciiAt, asciiLen);
+  const wide = wideText(wideAt, wideLen);
+  const t = heapU32;
+  const n = tableLen >>> 1;
   const out = new Array(n);
-  const text = asciiText(asciiBytes);
-  const wide = wideText(wideBytes);
   let at = 0;
   let atWide = 0;
-  for (let i = 0, row = 0; i < n; i++, row += 2) {
-    const flags = table[row];
-    const len = table[row + 1];
+  for (let i = 0, row = tableAt >>> 2; i < n; i++, row += 2) {
+    const flags = t[row];
+    const len = t[row + 1];
     const k = flags & 7;
     let s;
     if (len !== 0) {

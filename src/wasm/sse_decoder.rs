@@ -26,7 +26,7 @@
 // itself needs a newer compiler, so this is about the manifest, not this code.
 #![allow(clippy::incompatible_msrv)]
 
-use js_sys::{Array, Function, Reflect, Uint8Array};
+use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::Error;
@@ -66,9 +66,22 @@ export interface SseDecoderOptions {
 // `buildSseEvents` in glue.js reads these rows.
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
-    /// Turns the packed buffers and table of one `push` into `SseEvent[]`.
+    /// Hands glue.js the wasm memory, where the builders read the packed
+    /// buffers.
+    #[wasm_bindgen(js_name = decoderMemory)]
+    fn nemo_decoder_memory(memory: JsValue);
+    /// Turns the packed buffers and table of one `push` into `SseEvent[]`;
+    /// each buffer as its address and length in wasm memory (see
+    /// `agent_decoder.rs`).
     #[wasm_bindgen(js_name = buildSseEvents)]
-    fn nemo_sse_build(ascii: &[u8], wide: &[u8], table: &[u32]) -> Array;
+    fn nemo_sse_build(
+        ascii: *const u8,
+        ascii_len: usize,
+        wide: *const u8,
+        wide_len: usize,
+        table: *const u32,
+        table_len: usize,
+    ) -> Array;
 }
 
 #[wasm_bindgen]
@@ -88,8 +101,6 @@ pub struct SseDecoder {
     /// The decoder and the packed events of one push (see the module docs).
     inner: SseBatch,
     on_comment: Option<Function>,
-    /// The chunk copied into wasm memory; kept to reuse its allocation.
-    bytes: Vec<u8>,
 }
 
 #[wasm_bindgen]
@@ -120,10 +131,10 @@ impl SseDecoder {
                 );
             }
         }
+        nemo_decoder_memory(wasm_bindgen::memory());
         Ok(SseDecoder {
             inner: SseBatch::new(cfg, on_comment.is_some()),
             on_comment,
-            bytes: Vec::new(),
         })
     }
 
@@ -134,14 +145,12 @@ impl SseDecoder {
     /// the chunk is still decoded (its events are on `error.events`), and
     /// the decoder can go on. An exception thrown by `onComment` is rethrown
     /// after the whole chunk was decoded, also with `error.events`.
+    ///
+    /// The chunk arrives as a slice: wasm-bindgen copies it straight into
+    /// wasm memory, with no call back into JS for its length or its bytes.
     #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
-    pub fn push(&mut self, chunk: &Uint8Array) -> Result<Array, JsValue> {
-        // One copy into wasm memory; the buffer is reused across pushes.
-        // Resizing (not clearing first) zero-fills only when it grows.
-        self.bytes.resize(chunk.length() as usize, 0);
-        chunk.copy_to(&mut self.bytes);
-
-        let result = self.inner.push(&self.bytes);
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Array, JsValue> {
+        let result = self.inner.push(chunk);
 
         // The comments, in order, synchronously (the events follow them).
         let mut callback_error = None;
@@ -153,15 +162,21 @@ impl SseDecoder {
             }
         }
 
-        // Do not pin the memory of one unusually large chunk forever.
-        if self.bytes.capacity() > 1 << 20 {
-            self.bytes = Vec::new();
-        }
-        let events = if self.inner.table().is_empty() {
+        let (ascii, wide, table) = (self.inner.ascii(), self.inner.wide(), self.inner.table());
+        let events = if table.is_empty() {
             Array::new()
         } else {
-            nemo_sse_build(self.inner.ascii(), self.inner.wide(), self.inner.table())
+            nemo_sse_build(
+                ascii.as_ptr(),
+                ascii.len(),
+                wide.as_ptr(),
+                wide.len(),
+                table.as_ptr(),
+                table.len(),
+            )
         };
+        // Once JS has read the buffers: do not pin the memory of one
+        // unusually large chunk forever.
         self.inner.shrink(1 << 20);
         if let Err(e) = result {
             let error = to_js_error(&e.into());
