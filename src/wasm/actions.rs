@@ -219,7 +219,7 @@ impl Session {
 
 /// A `Turn`-shaped object that fails at once (for invalid input).
 fn failed_turn(e: Error) -> JsValue {
-    let controller = glue::AbortController::new();
+    let controller = glue::new_abort_controller();
     let q = glue::event_queue(&controller);
     let err = error_to_js(&e);
     q.fail(&err);

@@ -20,7 +20,7 @@ use crate::core::exchange::{Exchange, Input, Step, Ticket, TokenGate};
 use crate::core::json::Value;
 use crate::core::policy::Timing;
 
-use super::convert::{await_js, error_to_js, get, get_f64, get_string, Obj};
+use super::convert::{await_js, error_from_js, error_to_js, get, get_f64, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
 use super::http::{self, spawn_promise};
 use super::signal::{abortable, linked_signal};
@@ -146,7 +146,7 @@ fn mismatch() -> Error {
 
 /// The clock of the retry machine (only differences matter).
 fn now_ms() -> u64 {
-    glue::date_now() as u64
+    js_sys::Date::now() as u64
 }
 
 impl NemoClient {
@@ -253,7 +253,7 @@ impl NemoClient {
                 Ticket::Refused => return Err(Error::token_expired()),
                 Ticket::Join(number) => number,
                 Ticket::Start(number) => {
-                    let stop = AbortController::new();
+                    let stop = glue::new_abort_controller();
                     let (this, stop_signal) = (self.clone(), stop.signal());
                     let promise = glue::quiet(&spawn_promise(async move {
                         this.fetch_token(number, &stop_signal)
@@ -398,12 +398,14 @@ impl NemoClient {
                 let is_json = res
                     .headers()
                     .get("content-type")
+                    .ok()
+                    .flatten()
                     .is_some_and(|ct| crate::core::text::contains(&ct, "json"));
                 if (200..300).contains(&status) && !is_json {
                     return Ok(Got::Stream(res));
                 }
                 // An error (or a JSON envelope where a stream was expected).
-                let body = await_js(res.text()).await?;
+                let body = await_js(res.text().map_err(|e| error_from_js(&e))?).await?;
                 (status, body.as_string().unwrap_or_default())
             }
         };

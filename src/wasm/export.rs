@@ -44,12 +44,12 @@ pub struct ExportJob {
 
 /// The shell's clock, the one the machine's times are on.
 fn now_ms() -> u64 {
-    glue::date_now() as u64
+    js_sys::Date::now() as u64
 }
 
 /// Starts (or, with `existing`, resumes) an export.
 pub(crate) fn start(session: Session, existing: Option<String>, options: &JsValue) -> ExportJob {
-    let controller = AbortController::new();
+    let controller = glue::new_abort_controller();
     link_user_signal(options, &controller);
     let client = session.client();
     let mut machine = ExportMachine::new(

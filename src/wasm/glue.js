@@ -55,6 +55,12 @@ export function makeError(kind, message, code, status, recovery) {
   return cls ? new cls(message, code, status, recovery) : new NemoError(kind, message, code, status, recovery);
 }
 
+/** Aborting `signal` aborts `controller` (at once when it already is). */
+export function linkAbort(signal, controller) {
+  if (signal.aborted) controller.abort();
+  else signal.addEventListener('abort', () => controller.abort(), { once: true });
+}
+
 /** True when `e` is an abort (DOMException AbortError or our AbortedError). */
 export function isAbort(e) {
   return !!e && (e.name === 'AbortError' || e.kind === 'aborted');

@@ -1,5 +1,5 @@
-//! Bindings to the platform (`Response`, streams, signals, `Blob`) and the
-//! small JS glue in `glue.js` (fetch, error classes, abortable sleep, async
+//! Bindings to the platform (web-sys's `Response`, streams, signals, `Blob`)
+//! and the small JS glue in `glue.js` (fetch, error classes, abortable sleep, async
 //! iteration, storage and upload progress).
 //!
 //! Raw bindings: the items mirror the Web platform names and are not
@@ -10,76 +10,18 @@
 
 #![allow(missing_docs)]
 
-use js_sys::{Array, Function, Object, Promise, Uint8Array};
+use js_sys::{Array, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `Date.now()`.
-    #[wasm_bindgen(js_namespace = Date, js_name = now)]
-    pub fn date_now() -> f64;
+pub use web_sys::{
+    AbortController, AbortSignal, Blob, Headers, ReadableStream, ReadableStreamDefaultReader,
+    Response,
+};
 
-    /// A fetch `Response`.
-    #[derive(Clone)]
-    pub type Response;
-    #[wasm_bindgen(method, getter)]
-    pub fn status(this: &Response) -> u16;
-    #[wasm_bindgen(method)]
-    pub fn text(this: &Response) -> Promise;
-    #[wasm_bindgen(method, js_name = arrayBuffer)]
-    pub fn array_buffer(this: &Response) -> Promise;
-    #[wasm_bindgen(method, getter)]
-    pub fn body(this: &Response) -> Option<ReadableStream>;
-    #[wasm_bindgen(method, getter)]
-    pub fn headers(this: &Response) -> Headers;
-
-    /// Response headers.
-    pub type Headers;
-    #[wasm_bindgen(method)]
-    pub fn get(this: &Headers, name: &str) -> Option<String>;
-
-    /// A `ReadableStream` of bytes.
-    pub type ReadableStream;
-    #[wasm_bindgen(method, js_name = getReader)]
-    pub fn get_reader(this: &ReadableStream) -> StreamReader;
-
-    /// A `ReadableStreamDefaultReader`.
-    #[derive(Clone)]
-    pub type StreamReader;
-    #[wasm_bindgen(method)]
-    pub fn read(this: &StreamReader) -> Promise;
-    #[wasm_bindgen(method)]
-    pub fn cancel(this: &StreamReader) -> Promise;
-    #[wasm_bindgen(method, js_name = releaseLock, catch)]
-    pub fn release_lock(this: &StreamReader) -> Result<(), JsValue>;
-
-    /// An `AbortSignal`.
-    #[derive(Clone)]
-    pub type AbortSignal;
-    #[wasm_bindgen(method, getter)]
-    pub fn aborted(this: &AbortSignal) -> bool;
-    #[wasm_bindgen(method, js_name = addEventListener)]
-    pub fn add_event_listener(this: &AbortSignal, kind: &str, f: &Function, opts: &Object);
-    #[wasm_bindgen(method, js_name = removeEventListener)]
-    pub fn remove_event_listener(this: &AbortSignal, kind: &str, f: &Function);
-
-    /// An `AbortController`.
-    #[derive(Clone)]
-    pub type AbortController;
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> AbortController;
-    #[wasm_bindgen(method, getter)]
-    pub fn signal(this: &AbortController) -> AbortSignal;
-    #[wasm_bindgen(method)]
-    pub fn abort(this: &AbortController);
-
-    /// A `Blob` (or `File`).
-    #[derive(Clone)]
-    pub type Blob;
-    #[wasm_bindgen(method, getter)]
-    pub fn size(this: &Blob) -> f64;
-    #[wasm_bindgen(method, getter, js_name = type)]
-    pub fn mime_type(this: &Blob) -> String;
+/// `new AbortController()`. The constructor never throws; web-sys declares
+/// it `catch`, and its `Err` arm (never taken) is mapped without a panic.
+pub fn new_abort_controller() -> AbortController {
+    AbortController::new().unwrap_or_else(|e| e.unchecked_into())
 }
 
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
@@ -96,6 +38,9 @@ extern "C" {
     /// The error classes, keyed by class name.
     #[wasm_bindgen(js_name = errorClasses, thread_local_v2)]
     pub static ERROR_CLASSES: Object;
+    /// Aborting `signal` aborts `controller` (at once when it already is).
+    #[wasm_bindgen(js_name = linkAbort)]
+    pub fn link_abort(signal: &AbortSignal, controller: &AbortController);
     /// Whether a thrown value is an abort.
     #[wasm_bindgen(js_name = isAbort)]
     pub fn is_abort(e: &JsValue) -> bool;
@@ -110,19 +55,6 @@ extern "C" {
     /// to a [`TextReply`].
     #[wasm_bindgen(js_name = fetchText)]
     pub fn fetch_text(url: &str, init: &JsValue, signal: Option<&AbortSignal>, ms: f64) -> Promise;
-    /// `fetch(url, init)` (with `signal` when given), then
-    /// `read(id, status, bodyText)`, or `read(id, 0, error)` when the fetch
-    /// or the body read failed or took longer than `ms` (0: no limit).
-    /// Resolves to what `read` returns.
-    #[wasm_bindgen(js_name = getThen)]
-    pub fn get_then(
-        url: &JsValue,
-        init: &JsValue,
-        signal: Option<&AbortSignal>,
-        ms: f64,
-        id: u32,
-        read: &JsValue,
-    ) -> Promise;
     /// `{ status, text }` from [`fetch_text`].
     pub type TextReply;
     #[wasm_bindgen(method, getter)]

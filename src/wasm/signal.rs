@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::error::Result;
 
-use super::convert::{await_js, get, Obj};
+use super::convert::{await_js, get};
 use super::glue::{self, AbortController, AbortSignal};
 
 /// The per-call `{ signal }` option: the caller's signal, or the shared
@@ -26,7 +26,7 @@ pub(crate) fn linked_signal(options: &JsValue) -> AbortSignal {
 }
 
 thread_local! {
-    static NEVER: AbortSignal = AbortController::new().signal();
+    static NEVER: AbortSignal = glue::new_abort_controller().signal();
 }
 
 /// A signal that never fires, shared by every call made without one: no
@@ -37,7 +37,7 @@ pub(crate) fn never_signal() -> AbortSignal {
     // never fires would do just as well.
     NEVER
         .try_with(Clone::clone)
-        .unwrap_or_else(|_| AbortController::new().signal())
+        .unwrap_or_else(|_| glue::new_abort_controller().signal())
 }
 
 /// Whether `signal` is the shared never-firing one.
@@ -50,19 +50,8 @@ pub(crate) fn is_never(signal: &AbortSignal) -> bool {
 /// Aborting the caller's signal aborts the turn's own controller.
 pub(crate) fn link_user_signal(options: &JsValue, controller: &AbortController) {
     let given = get(options, "signal");
-    if let Some(sig) = given.dyn_ref::<js_sys::Object>() {
-        let sig: &AbortSignal = sig.unchecked_ref();
-        if sig.aborted() {
-            controller.abort();
-            return;
-        }
-        let c = controller.clone();
-        let cb = Closure::once_into_js(move || c.abort());
-        sig.add_event_listener(
-            "abort",
-            cb.unchecked_ref(),
-            &Obj::new().bool("once", true).build(),
-        );
+    if given.is_object() {
+        glue::link_abort(given.unchecked_ref(), controller);
     }
 }
 

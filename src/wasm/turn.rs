@@ -14,7 +14,7 @@ use crate::core::timeline::Timeline;
 use crate::core::turn::{Turn, TurnEffect, TurnEvent, TurnOutcome, TurnStart};
 
 use super::convert::{await_js, error_to_js, get, str_array, Obj};
-use super::glue::{self, AbortController, AbortSignal, EventQueue, StreamReader};
+use super::glue::{self, AbortSignal, EventQueue, ReadableStreamDefaultReader as StreamReader};
 use super::http::spawn_promise;
 use super::session::Session;
 use super::signal::link_user_signal;
@@ -44,7 +44,7 @@ pub(crate) fn start(
     resume_from: Option<String>,
     options: &JsValue,
 ) -> JsValue {
-    let controller = AbortController::new();
+    let controller = glue::new_abort_controller();
     link_user_signal(options, &controller);
     let queue = glue::event_queue(&controller);
     let emitter = Emitter {
@@ -117,7 +117,7 @@ async fn run(
     out: &Emitter,
 ) -> Result<TurnOutcome> {
     let client = session.client();
-    let now = || glue::date_now() as u64;
+    let now = || js_sys::Date::now() as u64;
     session.turn_started(text, resume_from.as_deref().unwrap_or(""));
     let start = TurnStart {
         session_id: session.id(),
@@ -225,7 +225,7 @@ async fn run(
                 let res: glue::Response = v.unchecked_into();
                 match res.body() {
                     Some(body) => {
-                        reader = Some(body.get_reader());
+                        reader = Some(body.get_reader().unchecked_into());
                         turn.on_opened(now());
                     }
                     None => {
@@ -301,7 +301,7 @@ fn release(reader: &StreamReader) {
     // the fetch body): mark it handled, or Node treats the rejection as
     // unhandled and ends the process.
     let _ = glue::quiet(&reader.cancel());
-    let _ = reader.release_lock();
+    reader.release_lock();
 }
 
 /// The outcome as the `TurnResult` JS object.
