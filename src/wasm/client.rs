@@ -201,7 +201,7 @@ impl NemoClient {
         let id = match stored {
             Some(id) => id,
             None => {
-                let id = glue::random_uuid();
+                let id = new_client_id();
                 // A storage that cannot write only costs a new id next run.
                 let _ = await_js(glue::storage_set(&self.inner.storage, CLIENT_ID_KEY, &id)).await;
                 id
@@ -496,6 +496,22 @@ impl NemoClient {
         let claim = api::parse_claim(&data)?;
         Ok(api::claim_url(&self.inner.cfg.web_url, &claim.claim_token))
     }
+}
+
+/// A new client id: a v4 UUID (`uuid`, random bytes from Web Crypto).
+/// Where there is no `crypto.getRandomValues` (Node 18 without
+/// `--experimental-global-webcrypto`), uuid would panic; there the bytes
+/// come from `Math.random` (an id, never a secret).
+fn new_client_id() -> String {
+    let id = if glue::has_web_crypto() {
+        uuid::Uuid::new_v4()
+    } else {
+        let bytes = core::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8);
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
+    };
+    id.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 fn valid_client_id(s: &str) -> bool {

@@ -100,17 +100,10 @@ export function asyncIterable(obj) {
   return obj;
 }
 
-/** A 36-character v4 UUID, from Web Crypto where present. */
-export function randomUuid() {
+/** Whether Web Crypto's `getRandomValues` exists (for the client id). */
+export function hasWebCrypto() {
   const c = globalThis.crypto;
-  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
-  const b = new Uint8Array(16);
-  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b);
-  else for (let i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return !!c && typeof c.getRandomValues === 'function';
 }
 
 /**

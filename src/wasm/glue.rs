@@ -87,9 +87,10 @@ extern "C" {
     /// Adds `Symbol.asyncIterator` to `obj`.
     #[wasm_bindgen(js_name = asyncIterable)]
     pub fn async_iterable(obj: &JsValue) -> JsValue;
-    /// A v4 UUID.
-    #[wasm_bindgen(js_name = randomUuid)]
-    pub fn random_uuid() -> String;
+    /// Whether `crypto.getRandomValues` exists (Node 18 has it only with
+    /// `--experimental-global-webcrypto`).
+    #[wasm_bindgen(js_name = hasWebCrypto)]
+    pub fn has_web_crypto() -> bool;
     /// The default storage for this platform.
     #[wasm_bindgen(js_name = defaultStorage)]
     pub fn default_storage() -> JsValue;
