@@ -24,7 +24,7 @@
 use crate::error::DecodeError;
 use crate::packed::{Packed, PackedTexts};
 use crate::scan::{self, ErrorDetails, ErrorText, EventSink, JsonStr, Mark, ToolPart};
-use crate::sse::{SseConfig, SseDecoder};
+use crate::sse::{RawEmit, RawEvent, SseConfig, SseDecoder};
 
 /// Row kinds (the low three bits of a row's first number).
 pub mod kind {
@@ -107,13 +107,8 @@ impl AgentBatch {
     /// An oversized SSE line or event, or data that is not an agent event,
     /// becomes one [`kind::INVALID`] row; decoding goes on.
     pub fn push(&mut self, chunk: &[u8]) {
-        let batch = &mut self.batch;
-        batch.clear();
-        let result = self.sse.push_data_with(chunk, |data| {
-            if let Err(e) = scan::scan(data, batch) {
-                batch.invalid(&e);
-            }
-        });
+        self.batch.clear();
+        let result = self.sse.push_raw(chunk, &mut Events(&mut self.batch));
         if let Err(e) = result {
             self.batch.invalid(&e);
         }
@@ -122,7 +117,7 @@ impl AgentBatch {
     /// Ends the stream: an unterminated last event is discarded, per the SSE
     /// spec, and the decoder is ready for a new stream.
     pub fn finish(&mut self) {
-        let _ = self.sse.finish(&mut Vec::new());
+        self.sse.end();
         self.batch.clear();
     }
 
@@ -168,6 +163,24 @@ impl AgentBatch {
             .collect();
         cut.assert_done();
         rows
+    }
+}
+
+/// What the SSE decoder hands each event's data to: the scan, into the
+/// batch. Comments are keep-alives and yield nothing.
+struct Events<'b>(&'b mut Batch);
+
+impl RawEmit for Events<'_> {
+    fn comment(&mut self, _text: &[u8]) {}
+
+    fn event(&mut self, event: RawEvent<'_>) {
+        if let Err(e) = scan::scan(event.data, self.0) {
+            self.0.invalid(&e);
+        }
+    }
+
+    fn whole_event(&mut self, rest: &[u8]) -> Option<usize> {
+        scan::scan_line(rest, self.0)
     }
 }
 
@@ -276,6 +289,109 @@ impl<'a> EventSink<'a> for Batch {
                     *flags |= kind::PARTIAL;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Row = (u32, bool, String);
+
+    /// The same batch without the fastest path: a plain SSE decoder, and an
+    /// emitter that never takes whole events (so each line's end is found
+    /// first and the data scanned with `scan`).
+    fn general(stream: &[u8], chunk: usize) -> Vec<Row> {
+        struct Plain<'b>(&'b mut Batch);
+        impl RawEmit for Plain<'_> {
+            fn comment(&mut self, _text: &[u8]) {}
+            fn event(&mut self, event: RawEvent<'_>) {
+                if let Err(e) = scan::scan(event.data, self.0) {
+                    self.0.invalid(&e);
+                }
+            }
+        }
+        let mut d = AgentBatch::new(SseConfig::default(), Wording::PLAIN);
+        d.sse = SseDecoder::new(SseConfig::default());
+        let mut rows = Vec::new();
+        for piece in stream.chunks(chunk.max(1)) {
+            d.batch.clear();
+            if let Err(e) = d.sse.push_raw(piece, &mut Plain(&mut d.batch)) {
+                d.batch.invalid(&e);
+            }
+            rows.extend(d.unpacked_rows());
+        }
+        rows
+    }
+
+    fn batched(stream: &[u8], chunk: usize) -> Vec<Row> {
+        let mut d = AgentBatch::new(SseConfig::default(), Wording::PLAIN);
+        let mut rows = Vec::new();
+        for piece in stream.chunks(chunk.max(1)) {
+            d.push(piece);
+            rows.extend(d.unpacked_rows());
+        }
+        rows
+    }
+
+    #[test]
+    fn whole_events_read_from_the_chunk_match_the_general_path() {
+        let stream: &[u8] =
+            b"data: {\"content\":{\"parts\":[{\"text\":\"a\"}]},\"partial\":true}\n\n\
+            data:{\"type\":\"heartbeat\"}\n\n\
+            data: {\"content\":\n{\"parts\":[{\"text\":\"cut by a line end\"}]}}\n\n\
+            data: {\"content\":{\"parts\":[{\"text\":\"b\"}]}}\r\n\r\n\
+            data: {\"content\":{\"parts\":[{\"text\":\"c\"}]}}  \n\n\
+            data: {\"content\":{\"parts\":[{\"text\":\"d\"}]}} x\n\n\
+            data: {\"content\":{\"parts\":[{\"text\":\"e\"}]}}\nid: 1\n\n\
+            data: \n\n\
+            data:  \t\n\n\
+            data: {\"content\":{\"parts\":[{\"text\":\"f\"}]}}\ndata: {}\n\n";
+        let want = general(stream, stream.len());
+        assert_eq!(want.len(), 10, "{want:?}");
+        for chunk in [1, 2, 5, 16, 64, stream.len()] {
+            assert_eq!(batched(stream, chunk), want, "chunks of {chunk}");
+        }
+    }
+
+    fn fragments() -> impl Strategy<Value = Vec<u8>> {
+        let pieces: Vec<&'static [u8]> = vec![
+            b"data: ",
+            b"data:",
+            b"{\"content\":{\"parts\":[{\"text\":\"hi\"}]},\"partial\":true}",
+            b"{\"type\":\"heartbeat\"}",
+            b"{\"type\":\"text\",\"text\":\"t\\n\\u00e9\"}",
+            b"\n",
+            b"\n\n",
+            b"\r",
+            b"\r\n",
+            b" ",
+            b"\t",
+            b"{",
+            b"}",
+            b"\"",
+            b"x",
+            b": c",
+            b"id: 1",
+            b"\xe4\xbd\xa0",
+            b"\xff",
+            b"[1]",
+            b",",
+            b":",
+        ];
+        prop::collection::vec(prop::sample::select(pieces), 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn the_fastest_path_never_changes_the_rows(stream in fragments(), chunk in 1usize..40) {
+            let want = general(&stream, stream.len());
+            prop_assert_eq!(&batched(&stream, stream.len()), &want);
+            prop_assert_eq!(&batched(&stream, chunk), &want);
         }
     }
 }

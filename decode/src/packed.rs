@@ -115,20 +115,13 @@ impl PackedTexts {
 
     /// Appends `bytes` as text, invalid UTF-8 replaced by U+FFFD exactly as
     /// `String::from_utf8_lossy` (and the WHATWG decoder) does: what the SSE
-    /// spec makes of a field's bytes.
+    /// spec makes of a field's bytes. (A JSON string without escapes is
+    /// just that.)
     pub fn push_lossy(&mut self, bytes: &[u8]) -> Packed {
-        if swar::is_ascii(bytes) {
-            self.ascii.extend_from_slice(bytes);
-            return Packed {
-                units: len_u32(bytes.len()),
-                wide: false,
-            };
-        }
-        let before = self.wide.len();
-        if utf8_to_utf16(bytes, &mut self.wide) {
-            return self.wide_packed(before);
-        }
-        self.push_wide(&String::from_utf8_lossy(bytes))
+        self.push_json(JsonStr {
+            raw: bytes,
+            escaped: false,
+        })
     }
 
     /// Appends a JSON string, decoded (invalid UTF-8 replaced by U+FFFD).
@@ -292,6 +285,31 @@ fn utf8_to_utf16_into(bytes: &[u8], dst: &mut [u8]) -> Option<usize> {
                 i += 1;
                 o += 1;
             }
+            continue;
+        }
+        // A run of three-byte characters (Chinese, Japanese, most symbols),
+        // four bytes read at once: the lead is 1110xxxx, then two
+        // continuation bytes 10xxxxxx.
+        while let Some(x) = bytes
+            .get(i..i + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        {
+            let x = u32::from_le_bytes(x);
+            if x & 0x00C0_C0F0 != 0x0080_80E0 {
+                break;
+            }
+            let c = (x & 0x0F) << 12 | (x >> 8 & 0x3F) << 6 | (x >> 16 & 0x3F);
+            if c < 0x800 || (0xD800..=0xDFFF).contains(&c) {
+                return None;
+            }
+            put(dst, o, c as u16)?;
+            i += 3;
+            o += 1;
+        }
+        let Some(&lead) = bytes.get(i) else {
+            return Some(o);
+        };
+        if lead < 0x80 {
             continue;
         }
         let lead32 = u32::from(lead);
@@ -512,9 +530,29 @@ mod tests {
             b"\xF4\x90\x80\x80", // past U+10FFFF
             b"\xF0\x9F\x98",     // cut short
             b"\x80",             // lone continuation
+            // The same inside a run of three-byte characters (read four
+            // bytes at a time).
+            b"\xE4\xB8\xAD\xED\xA0\x80\xE4\xB8\xAD",
+            b"\xE4\xB8\xAD\xE0\x80\x80x",
+            b"\xE4\xB8\xAD\xE4\xB8x\xAD",
         ] {
             assert!(std::str::from_utf8(bad).is_err());
             assert!(!utf8_to_utf16(bad, &mut Vec::new()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn runs_of_three_byte_characters_convert_like_std() {
+        for text in [
+            "中文",
+            "中文\u{FFFF}",
+            "x中文y",
+            "中文😀中",
+            "ab中\u{800}\u{FFFD}",
+        ] {
+            let mut out = Vec::new();
+            assert!(utf8_to_utf16(text.as_bytes(), &mut out), "{text}");
+            assert_eq!(units(&out), text.encode_utf16().collect::<Vec<_>>());
         }
     }
 

@@ -29,7 +29,6 @@
 use std::borrow::Cow;
 
 use crate::error::DecodeError;
-#[cfg(target_arch = "wasm32")]
 use crate::swar;
 
 /// The default cap on one line or one event's data: 16 MiB, far above any
@@ -165,9 +164,14 @@ pub struct SseDecoder {
     last_event_id: String,
     /// Counts the times `last_event_id` was set (see [`RawEvent::id_seq`]).
     id_seq: u32,
-    /// `false` for a decoder whose IDs nobody reads (see
-    /// [`data_only`](Self::data_only)): `id:` lines are skipped.
-    track_ids: bool,
+    /// A decoder for event data alone (see [`data_only`](Self::data_only)).
+    data_only: bool,
+    /// In a `data_only` decoder, during a push: the length of the chunk's
+    /// tail after its last blank line (`\n\n`). A line that begins there
+    /// cannot be a whole event, so it is not offered as one (at 1 KiB
+    /// chunks, half the events are cut by the chunk's end, and scanning
+    /// each twice cost more than looking for line ends first).
+    cut_tail: usize,
     /// The reconnection time in effect, in milliseconds.
     retry: Option<u64>,
 }
@@ -196,18 +200,21 @@ impl SseDecoder {
             last_event_id: String::new(),
             id_seq: 0,
             retry: None,
-            track_ids: true,
+            data_only: false,
+            cut_tail: 0,
         }
     }
 
-    /// A decoder for [`push_data_with`](Self::push_data_with) alone, whose
-    /// last event ID is never read: it skips `id:` lines instead of checking
-    /// and decoding each one (every agent event has one), and
-    /// [`last_event_id`](Self::last_event_id) stays empty. For the agent
-    /// batch, which owns its decoder.
+    /// A decoder for a [`RawEmit`] that reads only event data (the agent
+    /// batch, which owns its decoder):
+    /// - it skips `id:` lines instead of checking and decoding each one
+    ///   (every agent event has one), so [`RawEvent::id`] is always `None`
+    ///   and [`last_event_id`](Self::last_event_id) stays empty;
+    /// - it offers each `data:` line that starts a clean event to
+    ///   [`RawEmit::whole_event`] before looking for its end.
     pub(crate) fn data_only(cfg: SseConfig) -> Self {
         SseDecoder {
-            track_ids: false,
+            data_only: true,
             ..SseDecoder::new(cfg)
         }
     }
@@ -258,22 +265,6 @@ impl SseDecoder {
         self.push_raw(chunk, &mut Items(on_item))
     }
 
-    /// The fast path for a caller that reads only event data (the batch
-    /// decoder): hands `on_data` each event's data as raw bytes, without the
-    /// UTF-8 check [`push_with`](Self::push_with) makes, and skips comments.
-    /// The bytes are the stream's own, so invalid UTF-8 is passed through
-    /// for the caller to replace where it reads text.
-    ///
-    /// # Errors
-    ///
-    /// As for [`push`](Self::push).
-    pub fn push_data_with<F>(&mut self, chunk: &[u8], on_data: F) -> Result<(), DecodeError>
-    where
-        F: FnMut(&[u8]),
-    {
-        self.push_raw(chunk, &mut DataOnly(on_data))
-    }
-
     /// The general form of the `push` methods: hands `out` each comment and
     /// each event as the stream's raw bytes. The spec decodes them as UTF-8
     /// with U+FFFD for invalid bytes; that is left to `out`, which may do it
@@ -292,6 +283,9 @@ impl SseDecoder {
         on_item: &mut E,
     ) -> Result<(), DecodeError> {
         let mut rest = chunk;
+        if self.data_only {
+            self.cut_tail = after_last_blank_line(chunk);
+        }
         if let BomState::Matching(matched) = self.bom {
             rest = self.strip_bom(matched, rest, on_item);
         }
@@ -319,6 +313,13 @@ impl SseDecoder {
     /// None today; the `Result` matches `push` so callers handle both alike.
     pub fn finish(&mut self, out: &mut Vec<SseItem>) -> Result<(), DecodeError> {
         let _ = out;
+        self.end();
+        Ok(())
+    }
+
+    /// [`finish`](Self::finish), for a caller with no item vector to hand
+    /// it (the batches).
+    pub fn end(&mut self) {
         self.bom = BomState::Matching(0);
         self.after_cr = false;
         self.line.clear();
@@ -333,7 +334,6 @@ impl SseDecoder {
         self.id_buffer
             .extend_from_slice(self.last_event_id.as_bytes());
         self.id_dirty = false;
-        Ok(())
     }
 
     /// The last event ID string: what to send as `Last-Event-ID` when
@@ -392,6 +392,12 @@ impl SseDecoder {
                     continue;
                 }
             }
+            if self.data_only && rest.len() > self.cut_tail {
+                if let Some(after) = self.whole_event(rest, on_item) {
+                    rest = after;
+                    continue;
+                }
+            }
             let Some(end) = line_end(rest) else {
                 // No line end in the chunk: keep the start of the line.
                 self.buffer_partial_line(rest);
@@ -410,6 +416,35 @@ impl SseDecoder {
                 self.finish_buffered_line(body, on_item);
             }
         }
+    }
+
+    /// The fastest path of a [`data_only`](Self::data_only) decoder, for
+    /// the shape nearly every agent event has, `data: {…}` then the blank
+    /// line (see [`single_data_line_event`](Self::single_data_line_event)):
+    /// the emitter reads the event straight from the chunk, and finds where
+    /// its data ends itself ([`RawEmit::whole_event`]), so the line's end is
+    /// not searched for first. Returns the input after the blank line.
+    #[inline(always)]
+    fn whole_event<'c, E: RawEmit + ?Sized>(
+        &mut self,
+        rest: &'c [u8],
+        on_item: &mut E,
+    ) -> Option<&'c [u8]> {
+        // The whole rest of the chunk within the limit: so is the line.
+        if !self.line.is_empty()
+            || self.skip_line
+            || self.skip_event
+            || !self.data.is_empty()
+            || rest.len() > self.cfg.max_event_bytes
+        {
+            return None;
+        }
+        let value = strip_data_colon(rest)?;
+        let value = value.strip_prefix(b" ").unwrap_or(value);
+        let len = on_item.whole_event(value)?;
+        // The steps of a dispatch (the ID is not tracked here).
+        self.event_type.clear();
+        value.get(len + 2..)
     }
 
     /// The fastest path, for the shape nearly every agent event has:
@@ -536,7 +571,7 @@ impl SseDecoder {
             }
             // U+0000 is only ever encoded as the byte 0x00, and invalid bytes
             // decode to U+FFFD, so a byte check is the spec's check.
-            Field::Id if self.track_ids && !value.contains(&0) => {
+            Field::Id if !self.data_only && !value.contains(&0) => {
                 self.id_buffer.clear();
                 self.id_buffer.extend_from_slice(value);
                 self.id_dirty = true;
@@ -626,6 +661,12 @@ fn strip_data_colon(line: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// How many bytes of `chunk` follow its last `\n\n` (all of them when it
+/// has none).
+fn after_last_blank_line(chunk: &[u8]) -> usize {
+    swar::rfind_blank_line(chunk).map_or(chunk.len(), |at| chunk.len() - (at + 2))
+}
+
 /// The first CR or LF: `memchr2` where it has SIMD; in wasm, where it
 /// steps through 4-byte words, the 8-byte [`swar`] search is faster.
 #[inline(always)]
@@ -661,6 +702,17 @@ pub trait RawEmit {
     fn comment(&mut self, text: &[u8]);
     /// A dispatched event.
     fn event(&mut self, event: RawEvent<'_>);
+    /// Offered by a [`data_only`](SseDecoder::data_only) decoder: `rest`
+    /// is what follows a clean event's `data:` (and its space) to the end
+    /// of the chunk. When it begins with the event's data, its line end and
+    /// the blank line (`\n\n`), take the event and return the data's length:
+    /// the decoder goes on after the blank line. Otherwise (the default)
+    /// return `None`, having taken nothing: the decoder goes the general way
+    /// and calls [`event`](Self::event) for it.
+    fn whole_event(&mut self, rest: &[u8]) -> Option<usize> {
+        let _ = rest;
+        None
+    }
 }
 
 /// Decodes items as UTF-8 (invalid bytes become U+FFFD, per the spec).
@@ -684,17 +736,6 @@ impl<F: FnMut(SseItemRef<'_>)> RawEmit for Items<F> {
             id: event.id,
             retry: event.retry,
         }));
-    }
-}
-
-/// Passes event data through as bytes; drops comments.
-struct DataOnly<F>(F);
-
-impl<F: FnMut(&[u8])> RawEmit for DataOnly<F> {
-    fn comment(&mut self, _text: &[u8]) {}
-
-    fn event(&mut self, event: RawEvent<'_>) {
-        (self.0)(event.data);
     }
 }
 

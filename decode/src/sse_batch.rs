@@ -88,7 +88,7 @@ impl SseBatch {
 
     /// Ends the stream (see [`SseDecoder::finish`]); it never yields events.
     pub fn finish(&mut self) {
-        let _ = self.sse.finish(&mut Vec::new());
+        self.sse.end();
         self.out.clear();
     }
 

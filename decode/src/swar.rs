@@ -67,6 +67,40 @@ pub fn find_line_end(bytes: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
+/// The bytes of `w` equal to `byte`, exactly: no false alarm above a
+/// match (each byte's test cannot carry into the next), so the highest set
+/// bit can be read too. A few more operations than [`eq`].
+#[inline(always)]
+pub fn eq_exact(w: u64, byte: u8) -> u64 {
+    const LOWS: u64 = !HIGHS;
+    let v = w ^ (ONES * u64::from(byte));
+    !(((v & LOWS) + LOWS) | v | LOWS)
+}
+
+/// The index of the last `\n\n` in `bytes`, searched from the end eight
+/// bytes at a time.
+pub fn rfind_blank_line(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while end >= 8 {
+        let at = end - 8;
+        let mut lfs = load(bytes, at).map_or(0, |w| eq_exact(w, b'\n'));
+        while lfs != 0 {
+            let last = (63 - lfs.leading_zeros() as usize) / 8;
+            let lf = at + last;
+            if lf > 0 && bytes.get(lf - 1) == Some(&b'\n') {
+                return Some(lf - 1);
+            }
+            lfs &= !(0x80 << (8 * last));
+        }
+        end = at;
+    }
+    bytes
+        .get(..end + 1)
+        .unwrap_or(bytes)
+        .windows(2)
+        .rposition(|pair| pair == b"\n\n")
+}
+
 /// Whether every byte is ASCII: the high bits of all words, OR-ed (no early
 /// exit: the strings this checks are short, and nearly all are ASCII).
 pub fn is_ascii(bytes: &[u8]) -> bool {
@@ -158,6 +192,22 @@ mod tests {
             for start in 0..bytes.len().min(9) {
                 let rest = &bytes[start..];
                 prop_assert_eq!(find_line_end(rest), memchr::memchr2(b'\r', b'\n', rest));
+            }
+        }
+
+        #[test]
+        fn rfind_blank_line_agrees_with_a_byte_search(bytes in proptest::collection::vec(
+            prop_oneof![3 => Just(b'\n'), 1 => Just(b'\n' ^ 0x80), 1 => Just(b'\r'), 2 => any::<u8>()], 0..40)) {
+            let want = bytes.windows(2).rposition(|p| p == b"\n\n");
+            prop_assert_eq!(rfind_blank_line(&bytes), want);
+            for byte in [b'\n', 0, 0x80, 0xFF] {
+                for at in 0..bytes.len().saturating_sub(7) {
+                    let w = load(&bytes, at).unwrap_or(0);
+                    let got = eq_exact(w, byte);
+                    for k in 0..8 {
+                        prop_assert_eq!(got >> (8 * k + 7) & 1 == 1, bytes[at + k] == byte);
+                    }
+                }
             }
         }
 
