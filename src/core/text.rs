@@ -1,5 +1,5 @@
 //! Small text helpers that stand in for the Unicode-table-backed parts of
-//! `std` (`char::to_lowercase`, `to_uppercase`, `is_alphanumeric`,
+//! `std` (`char::to_lowercase`, `to_uppercase`, `is_lowercase`, `is_alphanumeric`,
 //! `str::escape_debug`), and for `std`'s substring search ([`find`],
 //! [`contains`], [`replace`], [`split_once`]; see [`find`] for why).
 //!
@@ -37,6 +37,49 @@ pub fn upper(c: char) -> char {
         '\u{FF41}'..='\u{FF5A}' => char::from_u32(c as u32 - 0x20).unwrap_or(c),
         _ => c.to_ascii_uppercase(),
     }
+}
+
+/// Lower-cases a letter, and [`is_lower`] tells a lower-case one, for the
+/// alphabets a tool name is written in: ASCII, Latin-1, basic Greek and
+/// Cyrillic, and full-width Latin. Exact (the same as `std`'s
+/// `char::to_lowercase` and `char::is_lowercase`) over those blocks; any
+/// other character is returned unchanged and is not lower case.
+///
+/// The caller (a turn's summary, `Done: adding music, get weather.`)
+/// lower-cases the first letter of a phrase that begins with a capital
+/// followed by a small letter: a fixed English phrase, or a tool name
+/// made readable. `std`'s case tables cost the wasm about 13 KB (6 KB
+/// gzipped) for the scripts that no tool name uses.
+pub fn lower(c: char) -> char {
+    let shift = match c {
+        'A'..='Z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{DE}' => 0x20,
+        '\u{391}'..='\u{3A1}' | '\u{3A3}'..='\u{3AB}' => 0x20,
+        '\u{386}' => 0x26,
+        '\u{388}'..='\u{38A}' => 0x25,
+        '\u{38C}' => 0x40,
+        '\u{38E}'..='\u{38F}' => 0x3F,
+        '\u{400}'..='\u{40F}' => 0x50,
+        '\u{410}'..='\u{42F}' | '\u{FF21}'..='\u{FF3A}' => 0x20,
+        _ => 0,
+    };
+    char::from_u32(c as u32 + shift).unwrap_or(c)
+}
+
+/// Whether `c` is a lower-case letter, over the blocks of [`lower`].
+pub fn is_lower(c: char) -> bool {
+    matches!(
+        c,
+        'a'..='z'
+            | '\u{AA}'
+            | '\u{B5}'
+            | '\u{BA}'
+            | '\u{DF}'..='\u{F6}'
+            | '\u{F8}'..='\u{FF}'
+            | '\u{390}'
+            | '\u{3AC}'..='\u{3CE}'
+            | '\u{430}'..='\u{45F}'
+            | '\u{FF41}'..='\u{FF5A}'
+    )
 }
 
 /// Whether `c` belongs inside a word, for splitting text into words: the
@@ -344,6 +387,18 @@ mod tests {
         assert_eq!(lower_for_match('İ'), 'i');
         assert_eq!(lower_for_match('\u{212A}'), 'k');
         assert_eq!(lower_for_match('É'), 'É');
+    }
+
+    #[test]
+    fn lower_and_is_lower_agree_with_std_over_their_blocks() {
+        let blocks = [0x0..=0xFF, 0x386..=0x3CE, 0x400..=0x45F, 0xFF00..=0xFFEF];
+        for c in blocks.into_iter().flatten().filter_map(char::from_u32) {
+            let std_lower: Vec<char> = c.to_lowercase().collect();
+            assert_eq!(vec![lower(c)], std_lower, "U+{:04X}", c as u32);
+            assert_eq!(is_lower(c), c.is_lowercase(), "U+{:04X}", c as u32);
+        }
+        assert_eq!(lower('Ա'), 'Ա');
+        assert!(!is_lower('ա'));
     }
 
     #[test]

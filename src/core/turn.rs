@@ -798,10 +798,12 @@ impl Turn {
                     s.push_str(", ");
                 }
                 let mut chars = d.chars();
-                let lower_next = d.chars().nth(1).is_some_and(char::is_lowercase);
+                // `text`'s case, not `std`'s: exact for the alphabets tool
+                // names use, without `std`'s case tables (about 6 KB gzipped).
+                let lower_next = d.chars().nth(1).is_some_and(crate::core::text::is_lower);
                 match chars.next() {
                     Some(c) if lower_next => {
-                        s.extend(c.to_lowercase());
+                        s.push(crate::core::text::lower(c));
                         s.push_str(chars.as_str());
                     }
                     _ => s.push_str(d),
