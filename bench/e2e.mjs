@@ -41,8 +41,10 @@ try {
   const opts = { baseUrl: base, token, storage: memoryStorage(), clientId: randomUUID() };
   const client = new NemoClient(opts);
   const session = await client.createSession();
+  // `streaming: true`, as the client sends by default: without it the
+  // emulator sends no partial deltas (docs/protocol.md).
   const body = (text) =>
-    JSON.stringify({ app_name: 'nemo_agent', user_id: 'me', session_id: session.sessionId, new_message: { parts: [{ text }] } });
+    JSON.stringify({ app_name: 'nemo_agent', user_id: 'me', session_id: session.sessionId, new_message: { parts: [{ text }] }, streaming: true });
 
   /** Raw fetch + eventsource-parser + JSON.parse; calls onData(obj, receivedAtMs) per event. */
   async function rawTurn(text, lastEventId, onData) {

@@ -138,20 +138,117 @@ function MiB(b) {
   return f(b / 2 ** 20, 1);
 }
 
+// ---- The summary: every figure against its budget (bench/BUDGETS.md) -----
+//
+// The budgets below are the ones in bench/BUDGETS.md, as data; change both
+// together. A row says what was measured for us and for the peer in this
+// run, their ratio, the budget and whether this run met it.
+
+/** Median of the run-by-run ratios of two interleaved contenders (`stats` objects). */
+function pairedMedian(a, b) {
+  const n = Math.min(a?.runs?.length ?? 0, b?.runs?.length ?? 0);
+  if (n === 0) return a && b ? a.median / b.median : NaN;
+  const xs = Array.from({ length: n }, (_, i) => a.runs[i] / b.runs[i]).sort((p, q) => p - q);
+  return n % 2 ? xs[(n - 1) / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
+function summaryRows(r) {
+  const rows = [];
+  const row = (figure, ours, peer, ratio, budget, met) => rows.push({ figure, ours, peer, ratio, budget, met });
+  const d = r.decode;
+  if (d && !d.error) {
+    const at = (chunk, prefix) => d.results.find((x) => x.chunk === chunk && x.contender.startsWith(prefix));
+    const mbps = (x) => (x ? `${f(x.mbps.median, 0)} MB/s` : '–');
+    for (const [num, chunk, label, oursName, peerName, goal, stretch] of [
+      ['1', 16384, '`AgentDecoder`: SSE bytes → agent event objects, 16 KiB chunks', 'wasm AgentDecoder', 'eventsource-parser + TextDecoder + JSON', 3.0],
+      ['1b', 1024, 'the same, 1 KiB chunks', 'wasm AgentDecoder', 'eventsource-parser + TextDecoder + JSON', 2.5],
+      ['1c', 16384, '`SseDecoder`, framing only, 16 KiB', 'framing only: wasm SseDecoder', 'framing only: eventsource-parser', 1.0, 1.5],
+      ['1d', 16384, '`SseDecoder` + `JSON.parse`, 16 KiB', 'wasm SseDecoder + JSON.parse', 'eventsource-parser + TextDecoder + JSON', 1.0],
+    ]) {
+      const ours = at(chunk, oursName);
+      const peer = at(chunk, peerName);
+      if (!ours || !peer) continue;
+      const x = pairedMedian(ours.mbps, peer.mbps);
+      const budget = `≥ ${f(goal, 1)}×${stretch ? ` (stretch ${f(stretch, 1)}×)` : ''}`;
+      const met = x >= goal ? (stretch && x >= stretch ? 'yes, stretch too' : 'yes') : 'no';
+      row(`${num}. ${label}`, mbps(ours), `${mbps(peer)} (${peerName.replace(/ \+ JSON$/, ' + JSON.parse')})`, `${f(x, 2)}×`, budget, met);
+    }
+  }
+  const e = r.e2e;
+  if (e && !e.error) {
+    const lt = e.latency;
+    if (lt && lt.peer.n > 0) {
+      row('2. server write → app callback, median', `${f(lt.ours.median, 2)} ms`, `${f(lt.peer.median, 2)} ms (raw fetch + eventsource-parser)`, `${f(lt.ours.median / lt.peer.median, 2)}×`, '≤ 1 ms', lt.ours.median <= 1 ? 'yes' : 'no');
+      const x = lt.ours.p99 / lt.peer.p99;
+      row('2. the same, p99', `${f(lt.ours.p99, 2)} ms`, `${f(lt.peer.p99, 2)} ms`, `${f(x, 2)}×`, '≤ 1.2×', x <= 1.2 ? 'yes' : 'no');
+    }
+    const rp = e.replay;
+    if (rp) {
+      const x = rp.oursMs.median / rp.peerMs.median;
+      row('2b. a recorded turn replayed over loopback, wall', `${f(rp.oursMs.median, 2)} ms`, `${f(rp.peerMs.median, 2)} ms (raw fetch + eventsource-parser)`, `${f(x, 2)}×`, '≤ 1.2×', x <= 1.2 ? 'yes' : 'no');
+    }
+    const c = e.credits?.unlimited;
+    if (c) {
+      const x = c.ratio.median;
+      row(`3. ${e.credits.calls} sequential \`credits()\``, `${f(c.oursMs.median, 0)} ms`, `${f(c.rawMs.median, 0)} ms (raw fetch)`, `${f(x, 3)}×`, '≤ 1.05×', x <= 1.05 ? 'yes' : 'no');
+    }
+  }
+  const u = r.upload;
+  if (u && !u.error) {
+    const x = u.wallRatio.median;
+    const growth = u.node.rssGrowth.median / 2 ** 20;
+    const wasm = u.chromium ? u.chromium.growth.max : null;
+    const met = x <= 1.1 && growth <= 32 && (wasm === null || wasm === 0);
+    row(`4. ${f(u.bytes / 1e6, 0)} MB upload from disk: wall; RSS growth; wasm growth in Chromium`, `${f(u.node.wallMs.median, 0)} ms; ${f(growth, 1)} MiB; ${wasm === null ? '–' : `${wasm} B`}`, `${f(u.curl.wallMs.median, 0)} ms (\`curl -F\`)`, `${f(x, 2)}×`, '≤ 1.1×; ≤ 32 MiB; 0', met ? 'yes' : 'no');
+  }
+  const s = r.size;
+  if (s && !s.error) {
+    const kib = s.ours.totalGzip / 1024;
+    const peers = Object.entries(s.peers).filter(([, p]) => !p.error).map(([n, p]) => `${n} ${kb(p.minGzip)} KiB`).join(', ');
+    row('5. the package: browser entry bundled + minified, plus the wasm, gzip', `${f(kib, 1)} KiB`, peers || '–', '', '≤ 100 KiB (stretch 80)', kib <= 80 ? 'yes, stretch too' : kib <= 100 ? 'yes' : 'no');
+  }
+  const c = r.coldstart;
+  if (c && !c.error) {
+    const ms = c.node.totalMs.median;
+    row('6. instantiate the wasm and construct a client, Node', `${f(ms, 1)} ms`, '–', '', '≤ 10 ms', ms <= 10 ? 'yes' : 'no');
+  }
+  const k = r.concurrency;
+  if (k && !k.error && k.results.length) {
+    const clean = k.results.filter((x) => x.failed === 0).map((x) => x.n);
+    const top = clean.length ? Math.max(...clean) : 0;
+    const biggest = k.results.find((x) => x.n === top);
+    // Flat: under the caps of one round, the last round's RSS is within 10 % of the one before.
+    const capped = biggest?.capped?.rounds?.map((x) => x.rssAfter) ?? [];
+    const flat = capped.length >= 2 && capped.at(-1) <= capped.at(-2) * 1.1;
+    row('7. the emulator: concurrent SSE turns, each on its own connection', `${top} with 0 failures${capped.length ? `; RSS ${capped.map((x) => MiB(x)).join(' → ')} MiB` : ''}`, '–', '', '≥ 300, flat memory', top >= 300 && flat ? 'yes' : 'no');
+  }
+  return rows;
+}
+
 function render(m, r) {
   const L = [];
+  // The 1-minute load beyond the benchmark's own (about one core) means other work shared the cores.
+  const busy = Math.max(m.loadBefore[0], m.loadAfter?.[0] ?? 0) > m.cores * 0.75;
   L.push('# Benchmarks');
   L.push('');
-  L.push('Generated by `make bench` (`node bench/run.mjs`); do not edit by hand. The prose under the tables');
-  L.push('comes from `bench/NOTES.md`. Raw figures, every run: `BENCHMARKS.json`. Benchmarks are not tests:');
-  L.push('nothing asserts a time. Every figure is **min / median / max** over repeated runs (median in bold).');
+  L.push('Generated by `make bench` (`node bench/run.mjs`); do not edit by hand. Budgets: `bench/BUDGETS.md`;');
+  L.push('the prose under the tables comes from `bench/NOTES.md`; every run\'s figures: `BENCHMARKS.json`.');
+  L.push('');
+  L.push('## Summary');
+  L.push('');
+  L.push(`Medians of this run (${m.date.slice(0, 10)}, commit ${m.commit}${m.dirty ? ', with uncommitted changes' : ''}); a ratio is ours / the peer's, measured in the same run.${busy ? ` **The ${m.cores} cores were shared with other work during this run** (load ${Math.max(m.loadBefore[0], m.loadAfter?.[0] ?? 0)}): absolute figures are noisy, the interleaved ratios less so.` : ''}`);
+  L.push('');
+  L.push('| figure | ours | peer | ratio | budget | met |');
+  L.push('|---|---|---|---|---|---|');
+  for (const x of summaryRows(r)) L.push(`| ${x.figure} | ${x.ours} | ${x.peer} | ${x.ratio} | ${x.budget} | ${x.met} |`);
+  L.push('');
+  L.push('The details follow. Benchmarks are not tests: nothing asserts a time. Every figure below is');
+  L.push('**min / median / max** over repeated runs (median in bold).');
   L.push('');
   L.push('## Machine');
   L.push('');
   L.push(`${m.cores} × ${m.cpu}, ${m.memGB} GB RAM, ${m.os}; Node ${m.node}; ${m.rustc}; ${m.chromium}; ${m.curl}.`);
   L.push(`Commit ${m.commit}${m.dirty ? ' (with uncommitted changes)' : ''}, ${m.date}. Load average (1/5/15 min) ${m.loadBefore.join(' / ')} at the start, ${m.loadAfter.join(' / ')} at the end.`);
-  // The 1-minute load beyond the benchmark's own (about one core) means other work shared the cores.
-  const busy = Math.max(m.loadBefore[0], m.loadAfter?.[0] ?? 0) > m.cores * 0.75;
   if (busy) {
     L.push(`**The ${m.cores} cores were shared with other work during this run**: absolute`);
     L.push('figures are noisy (see the min–max spread); ratios measured in the same process, interleaved run by');
