@@ -108,13 +108,27 @@ pub struct NemoClient {
     pub(crate) inner: Rc<Inner>,
 }
 
-/// How [`NemoClient::drive`] reads a reply.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Read {
+/// How [`NemoClient::drive`] sends a request and reads its reply.
+#[derive(Clone, Copy)]
+enum Read<'a> {
     /// A small JSON envelope, read whole within the request time limit.
     Doc,
     /// A stream: a 2xx reply that is not JSON is the success, unread.
     Stream,
+    /// Files as a multipart form (with progress and the upload limits);
+    /// the reply is a small JSON envelope.
+    Form(&'a Form),
+}
+
+/// The files of an upload: `[[blob, filename], …]`, their total size and
+/// the caller's `onProgress(sent, total)`.
+pub struct Form {
+    /// `[[blob, filename], …]`.
+    pub parts: js_sys::Array,
+    /// The sum of the Blobs' sizes.
+    pub total: f64,
+    /// `onProgress`, or undefined.
+    pub on_progress: JsValue,
 }
 
 /// A successful reply.
@@ -220,16 +234,6 @@ impl NemoClient {
         self.token_for(None, signal)
     }
 
-    /// After a 1001 with `stale`: one shared re-authentication (or the
-    /// token that already replaced `stale`).
-    pub fn reauthenticate<'a>(
-        &'a self,
-        stale: &'a str,
-        signal: &'a AbortSignal,
-    ) -> impl Future<Output = Result<String>> + 'a {
-        self.token_for(Some(stale), signal)
-    }
-
     /// A token: any (`stale: None`: the current one, the stored one, or a
     /// new one) or one that replaces `stale`, which the server refused.
     /// Who starts the one shared token request, who joins it and when it
@@ -330,7 +334,7 @@ impl NemoClient {
     /// needs one, sends, and does what the machine says after each reply
     /// (re-authenticate, wait, send again, give up). The one place a
     /// request is retried.
-    async fn drive(&self, req: &ApiRequest, read: Read, signal: &AbortSignal) -> Result<Got> {
+    async fn drive(&self, req: &ApiRequest, read: Read<'_>, signal: &AbortSignal) -> Result<Got> {
         let credential = self.inner.auth.borrow().gate.credential(req.authenticated);
         let mut exchange = Exchange::new(&self.inner.cfg.timing, req.is_idempotent(), credential);
         let mut input = if signal.aborted() {
@@ -378,7 +382,7 @@ impl NemoClient {
         &self,
         req: &ApiRequest,
         token: Option<&str>,
-        read: Read,
+        read: Read<'_>,
         signal: &AbortSignal,
     ) -> Result<Got> {
         let cfg = &self.inner.cfg;
@@ -388,6 +392,23 @@ impl NemoClient {
                 let init = self.init_for(req, token);
                 let limit = cfg.timing.request_timeout_ms;
                 http::text_reply(await_js(http::fetch_text(&url, &init, signal, limit)).await?)
+            }
+            Read::Form(form) => {
+                let headers = api::common_headers(req, token, &cfg.attribution);
+                let t = &cfg.timing;
+                http::text_reply(
+                    await_js(glue::post_form(
+                        &url,
+                        &http::headers_object(&headers),
+                        &form.parts,
+                        form.total,
+                        signal,
+                        &form.on_progress,
+                        t.upload_stall_ms as f64,
+                        t.request_timeout_ms as f64,
+                    ))
+                    .await?,
+                )
             }
             Read::Stream => {
                 let init = http::init_object(req, token, &cfg.attribution);
@@ -415,7 +436,7 @@ impl NemoClient {
             user_id: auth.user_id.as_deref(),
         };
         match read_envelope_doc(status, &body, ctx) {
-            Ok(doc) if read == Read::Doc => Ok(Got::Doc(doc.into_owned())),
+            Ok(doc) if !matches!(read, Read::Stream) => Ok(Got::Doc(doc.into_owned())),
             Ok(_) => Err(Error::protocol(format!(
                 "expected a stream, got a JSON reply (HTTP {})",
                 crate::core::format::Int::from(status)
@@ -456,6 +477,21 @@ impl NemoClient {
         signal: &AbortSignal,
     ) -> Result<Value<'static>> {
         self.drive(req, Read::Doc, signal).await?.doc()
+    }
+
+    /// Uploads `form` with `req` (the same recovery as
+    /// [`request`](Self::request); a POST is never re-sent after a time-out)
+    /// and returns the reply's data.
+    pub async fn request_form(
+        &self,
+        req: &ApiRequest,
+        form: &Form,
+        signal: &AbortSignal,
+    ) -> Result<Value<'static>> {
+        self.drive(req, Read::Form(form), signal)
+            .await?
+            .doc()
+            .map(api::take_data)
     }
 
     /// Like [`request`](Self::request) (the same recovery), returning the

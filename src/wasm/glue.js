@@ -155,9 +155,23 @@ export function toBlob(data, type) {
   return new Blob([data], { type: type || 'application/octet-stream' });
 }
 
-/** The first `n` bytes of a Blob, for magic-byte checks. */
-export async function blobHead(blob, n) {
-  return new Uint8Array(await blob.slice(0, n).arrayBuffer());
+/**
+ * The first `n` bytes of each upload input, for the magic-byte checks, in
+ * one promise: a Uint8Array for a Blob or byte array (the error instead when
+ * a Blob cannot be read), null for a URL. Stops at the first input that is
+ * none of those (the checks stop there too).
+ */
+export function blobHeads(inputs, n) {
+  const head = async (blob) => new Uint8Array(await blob.slice(0, n).arrayBuffer());
+  const heads = [];
+  for (const v of inputs) {
+    if (typeof v === 'string') heads.push(null);
+    else if (v instanceof Uint8Array) heads.push(v.subarray(0, n));
+    else if (v && typeof v === 'object' && typeof v.size === 'number' && typeof v.slice === 'function') {
+      heads.push(head(v).catch((e) => e));
+    } else break;
+  }
+  return Promise.all(heads);
 }
 
 /**

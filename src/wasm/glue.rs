@@ -103,9 +103,9 @@ extern "C" {
     /// A Blob from a Blob or Uint8Array, never copying through wasm memory.
     #[wasm_bindgen(js_name = toBlob)]
     pub fn to_blob(data: &JsValue, mime: &str) -> Blob;
-    /// The first `n` bytes of a Blob.
-    #[wasm_bindgen(js_name = blobHead)]
-    pub fn blob_head(blob: &Blob, n: u32) -> Promise;
+    /// The first `n` bytes of each upload input (see glue.js).
+    #[wasm_bindgen(js_name = blobHeads)]
+    pub fn blob_heads(inputs: &Array, n: u32) -> Promise;
     /// `Content-Length` by HEAD, or null (also when no answer came within
     /// `ms`, 0: no limit).
     #[wasm_bindgen(js_name = contentLength)]

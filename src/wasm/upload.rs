@@ -2,24 +2,21 @@
 //! call. Every file's type (by name *and* magic bytes) and size are checked
 //! before a single byte is sent; the bodies go to `FormData` (or the Node
 //! transport) untouched and never enter wasm memory (only the first 64 bytes
-//! are read, to sniff).
+//! are read, to sniff). Both requests (the URLs as JSON, the files as a
+//! multipart form) go through the client's one request driver, with its
+//! re-authentication and its wait after a 429.
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use crate::core::api::{endpoints, parse_upload, read_envelope, ErrorContext, UploadedFile};
-use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::api::{endpoints, parse_upload, UploadedFile};
+use crate::core::error::{Error, Result};
 use crate::core::media::{self, MediaType, SNIFF_LEN};
 
-use super::convert::{await_js, get, get_string, Obj};
+use super::client::Form;
+use super::convert::{await_js, error_from_js, get, get_string, Obj};
 use super::glue::{self, AbortSignal, Blob};
-use super::http::headers_object;
 use super::session::Session;
-
-enum Item {
-    File { blob: Blob, name: String },
-    Url(String),
-}
 
 /// Checks every input, then uploads files (multipart) and URLs (JSON).
 /// Resolves to the server's file records as JS objects.
@@ -29,66 +26,82 @@ pub(crate) async fn upload(
     options: &JsValue,
     signal: &AbortSignal,
 ) -> Result<JsValue> {
-    let inputs: Vec<JsValue> = if Array::is_array(input) {
-        Array::from(input).iter().collect()
+    let inputs: Array = if Array::is_array(input) {
+        input.clone().unchecked_into()
     } else {
-        vec![input.clone()]
+        Array::of1(input)
     };
-    if inputs.is_empty() {
+    if inputs.length() == 0 {
         return Err(Error::invalid_input(
             "Nothing to upload: pass a file, a Blob, bytes or a URL.",
         ));
     }
+    // The heads of every Blob and byte array, read in one go (each one's
+    // read error kept in its place: the checks below meet them in order).
+    let heads: Array = await_js(glue::blob_heads(&inputs, SNIFF_LEN as u32))
+        .await?
+        .unchecked_into();
     let names = get(options, "filenames");
-    let mut items = Vec::with_capacity(inputs.len());
+    let one = inputs.length() == 1;
+    let mut urls: Vec<String> = Vec::new();
+    let mut form = Form {
+        parts: Array::new(),
+        total: 0.0,
+        on_progress: get(options, "onProgress"),
+    };
     for (i, v) in inputs.iter().enumerate() {
+        let i = i as u32;
+        if let Some(url) = v.as_string() {
+            media::check_url(&url)?;
+            urls.push(url.trim().to_string());
+            continue;
+        }
         let given_name = Array::is_array(&names)
-            .then(|| Array::from(&names).get(i as u32).as_string())
+            .then(|| names.unchecked_ref::<Array>().get(i).as_string())
             .flatten()
-            .or_else(|| {
-                (inputs.len() == 1)
-                    .then(|| get_string(options, "filename"))
-                    .flatten()
-            });
-        items.push(check_one(v, given_name, signal).await?);
+            .or_else(|| one.then(|| get_string(options, "filename")).flatten());
+        let (blob, name, size) = check_file(&v, &heads.get(i), given_name, signal)?;
+        form.total += size;
+        form.parts
+            .push(&Array::of2(&blob, &JsValue::from_str(&name)));
     }
 
+    let client = session.client();
     let mut records: Vec<UploadedFile> = Vec::new();
-    let urls: Vec<&str> = items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Url(u) => Some(u.as_str()),
-            Item::File { .. } => None,
-        })
-        .collect();
     if !urls.is_empty() {
-        let data = session
-            .client()
+        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+        let data = client
             .request(&endpoints::upload_urls(session.id(), &urls), signal)
             .await?;
         records.extend(parse_upload(&data)?);
     }
-    let files: Vec<(&Blob, &str)> = items
-        .iter()
-        .filter_map(|i| match i {
-            Item::File { blob, name } => Some((blob, name.as_str())),
-            Item::Url(_) => None,
-        })
-        .collect();
-    if !files.is_empty() {
-        records.extend(upload_files(session, &files, &get(options, "onProgress"), signal).await?);
+    if form.parts.length() > 0 {
+        // The multipart form is built on the JS side (or streamed from disk
+        // by the Node transport), from [[blob, filename], …]. Sending is
+        // bound by progress, the reply by the request limit; a time-out is
+        // never retried (the server may have the file).
+        let data = client
+            .request_form(&endpoints::upload_files(session.id()), &form, signal)
+            .await?;
+        records.extend(parse_upload(&data)?);
     }
     Ok(records.iter().map(file_to_js).collect::<Array>().into())
 }
 
-async fn check_one(v: &JsValue, given_name: Option<String>, signal: &AbortSignal) -> Result<Item> {
-    if let Some(url) = v.as_string() {
-        media::check_url(&url)?;
-        return Ok(Item::Url(url.trim().to_string()));
-    }
-    let is_blob =
-        v.is_object() && get(v, "size").as_f64().is_some() && get(v, "slice").is_function();
+/// Checks one file input against its `head` (the first bytes, or the error
+/// reading them): its kind, name and size. Returns the Blob to send (a byte
+/// array is wrapped, never copied through wasm memory), its name and size.
+fn check_file(
+    v: &JsValue,
+    head: &JsValue,
+    given_name: Option<String>,
+    signal: &AbortSignal,
+) -> Result<(Blob, String, f64)> {
     let is_bytes = v.is_instance_of::<Uint8Array>();
+    let is_blob = !is_bytes
+        && v.is_object()
+        && get(v, "size").as_f64().is_some()
+        && get(v, "slice").is_function();
     if !is_blob && !is_bytes {
         return Err(Error::invalid_input(
             "Each upload must be a File, a Blob, a Uint8Array or an http(s) URL string.",
@@ -97,23 +110,20 @@ async fn check_one(v: &JsValue, given_name: Option<String>, signal: &AbortSignal
     if signal.aborted() {
         return Err(Error::aborted());
     }
-    // Only the head crosses into wasm: 64 bytes for the magic-byte check.
-    let head_bytes: Vec<u8> = if is_bytes {
-        let u: &Uint8Array = v.unchecked_ref();
-        let n = u.length().min(SNIFF_LEN as u32);
-        u.subarray(0, n).to_vec()
-    } else {
-        let blob: &Blob = v.unchecked_ref();
-        let head = await_js(glue::blob_head(blob, SNIFF_LEN as u32)).await?;
-        head.unchecked_into::<Uint8Array>().to_vec()
+    let Some(head) = head.dyn_ref::<Uint8Array>() else {
+        return Err(error_from_js(head));
     };
-    let sniffed = media::sniff(&head_bytes);
+    let head_bytes = head.to_vec();
     let name = given_name
         .or_else(|| get_string(v, "name").filter(|n| !n.is_empty()))
-        .unwrap_or_else(|| match sniffed {
-            Some(t) => format!("upload.{}", t.extension()),
+        .unwrap_or_else(|| {
+            let mut name = String::from("upload");
             // No name and unknown content: the check below explains it.
-            None => "upload".to_string(),
+            if let Some(t) = media::sniff(&head_bytes) {
+                name.push('.');
+                name.push_str(t.extension());
+            }
+            name
         });
     let size = if is_bytes {
         f64::from(v.unchecked_ref::<Uint8Array>().length())
@@ -121,72 +131,7 @@ async fn check_one(v: &JsValue, given_name: Option<String>, signal: &AbortSignal
         v.unchecked_ref::<Blob>().size()
     };
     let kind: MediaType = media::check_upload(&name, size as u64, &head_bytes)?;
-    let blob = glue::to_blob(v, kind.mime());
-    Ok(Item::File { blob, name })
-}
-
-async fn upload_files(
-    session: &Session,
-    files: &[(&Blob, &str)],
-    on_progress: &JsValue,
-    signal: &AbortSignal,
-) -> Result<Vec<UploadedFile>> {
-    let client = session.client();
-    let total: f64 = files.iter().map(|(b, _)| b.size()).sum();
-    let req = endpoints::upload_files(session.id());
-    let url = format!("{}{}", client.config().base_url, req.path);
-    // The multipart form is built on the JS side (or streamed from disk by
-    // the Node transport), from [[blob, filename], …].
-    let parts: Array = files
-        .iter()
-        .map(|(blob, name)| Array::of2(blob, &JsValue::from_str(name)))
-        .collect();
-    // Sending is bound by progress, the reply by the request limit; a
-    // timeout is never retried below (the server may have the file).
-    let timing = &client.config().timing;
-    let (stall_ms, reply_ms) = (
-        timing.upload_stall_ms as f64,
-        timing.request_timeout_ms as f64,
-    );
-    let mut reauthed = false;
-    let mut rate_limited = false;
-    loop {
-        let token = client.ensure_token(signal).await?;
-        let headers =
-            crate::core::api::common_headers(&req, Some(&token), &client.config().attribution);
-        let r = await_js(glue::post_form(
-            &url,
-            &headers_object(&headers),
-            &parts,
-            total,
-            signal,
-            on_progress,
-            stall_ms,
-            reply_ms,
-        ))
-        .await?;
-        let status = get(&r, "status").as_f64().unwrap_or(0.0) as u16;
-        let text = get_string(&r, "text").unwrap_or_default();
-        let user_id = client.user_id();
-        let ctx = ErrorContext {
-            web_url: &client.config().web_url,
-            user_id: user_id.as_deref(),
-        };
-        match read_envelope(status, &text, ctx) {
-            Ok(data) => return parse_upload(&data),
-            Err(e) if e.kind() == ErrorKind::TokenExpired && !reauthed => {
-                reauthed = true;
-                client.reauthenticate(&token, signal).await?;
-            }
-            Err(e) if e.kind() == ErrorKind::RateLimited && !rate_limited => {
-                rate_limited = true;
-                client
-                    .wait(client.config().timing.rate_limit_wait_ms, signal)
-                    .await?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    Ok((glue::to_blob(v, kind.mime()), name, size))
 }
 
 /// An uploaded file's record as a JS object.
