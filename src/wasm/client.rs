@@ -20,7 +20,7 @@ use crate::core::exchange::{Exchange, Input, Step, Ticket, TokenGate};
 use crate::core::json::Value;
 use crate::core::policy::Timing;
 
-use super::convert::{await_js, error_from_js, error_to_js, get, get_f64, get_string, Obj};
+use super::convert::{await_js, error_to_js, get, get_f64, get_string, Obj};
 use super::glue::{self, AbortController, AbortSignal};
 use super::http::{self, spawn_promise};
 use super::signal::{abortable, linked_signal};
@@ -386,50 +386,41 @@ impl NemoClient {
         signal: &AbortSignal,
     ) -> Result<Got> {
         let cfg = &self.inner.cfg;
-        let url = format!("{}{}", cfg.base_url, req.path);
-        let (status, body) = match read {
-            Read::Doc => {
-                let init = self.init_for(req, token);
-                let limit = cfg.timing.request_timeout_ms;
-                http::text_reply(await_js(http::fetch_text(&url, &init, signal, limit)).await?)
-            }
-            Read::Form(form) => {
-                let headers = api::common_headers(req, token, &cfg.attribution);
-                let t = &cfg.timing;
-                http::text_reply(
-                    await_js(glue::post_form(
-                        &url,
-                        &http::headers_object(&headers),
-                        &form.parts,
-                        form.total,
-                        signal,
-                        &form.on_progress,
-                        t.upload_stall_ms as f64,
-                        t.request_timeout_ms as f64,
-                    ))
-                    .await?,
-                )
-            }
-            Read::Stream => {
-                let init = http::init_object(req, token, &cfg.attribution);
-                let res: glue::Response = await_js(http::fetch(&url, &init, signal))
-                    .await?
-                    .unchecked_into();
-                let status = res.status();
-                let is_json = res
-                    .headers()
-                    .get("content-type")
-                    .ok()
-                    .flatten()
-                    .is_some_and(|ct| crate::core::text::contains(&ct, "json"));
-                if (200..300).contains(&status) && !is_json {
-                    return Ok(Got::Stream(res));
-                }
-                // An error (or a JSON envelope where a stream was expected).
-                let body = await_js(res.text().map_err(|e| error_from_js(&e))?).await?;
-                (status, body.as_string().unwrap_or_default())
-            }
-        };
+        let mut url = cfg.base_url.clone();
+        url.push_str(&req.path);
+        let t = &cfg.timing;
+        // One promise per send, whatever the kind: it resolves to
+        // `{ status, text }`, or for a stream to `{ stream }` (a 2xx reply
+        // that is not JSON, unread).
+        let reply = await_js(match read {
+            Read::Doc => http::fetch_text(
+                &url,
+                &self.init_for(req, token),
+                signal,
+                t.request_timeout_ms,
+            ),
+            Read::Form(form) => glue::post_form(
+                &url,
+                &http::headers_object(&api::common_headers(req, token, &cfg.attribution)),
+                &form.parts,
+                form.total,
+                signal,
+                &form.on_progress,
+                t.upload_stall_ms as f64,
+                t.request_timeout_ms as f64,
+            ),
+            Read::Stream => glue::fetch_stream(
+                &url,
+                &http::init_object(req, token, &cfg.attribution),
+                http::fetch_signal(signal),
+            ),
+        })
+        .await?;
+        let stream = get(&reply, "stream");
+        if stream.is_object() {
+            return Ok(Got::Stream(stream.unchecked_into()));
+        }
+        let (status, body) = http::text_reply(reply);
         let auth = self.inner.auth.borrow();
         let ctx = ErrorContext {
             web_url: &cfg.web_url,
@@ -437,10 +428,12 @@ impl NemoClient {
         };
         match read_envelope_doc(status, &body, ctx) {
             Ok(doc) if !matches!(read, Read::Stream) => Ok(Got::Doc(doc.into_owned())),
-            Ok(_) => Err(Error::protocol(format!(
-                "expected a stream, got a JSON reply (HTTP {})",
-                crate::core::format::Int::from(status)
-            ))),
+            Ok(_) => {
+                let mut msg = String::from("expected a stream, got a JSON reply (HTTP ");
+                crate::core::format::push_digits(status.into(), 1, &mut msg);
+                msg.push(')');
+                Err(Error::protocol(msg))
+            }
             Err(e) => Err(e),
         }
     }

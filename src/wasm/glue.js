@@ -404,9 +404,18 @@ function uploadTick(watch) {
   watch.tick();
 }
 
-/** `fetch(url, init)`, with `signal` added when given. */
-export function fetchWith(url, init, signal) {
-  return fetch(url, signal ? { ...init, signal } : init);
+/**
+ * `fetch(url, init)` (with `signal` when given) for the agent stream:
+ * resolves to `{ stream }` (the Response, its body unread) for a 2xx reply
+ * that is not JSON, else to `{ status, text }` (an error, or an envelope
+ * where a stream was expected). No time limit here: the turn bounds the
+ * wait for the headers, and the body has its own limits.
+ */
+export async function fetchStream(url, init, signal) {
+  const res = await fetch(url, signal ? { ...init, signal } : init);
+  const type = res.headers.get('content-type');
+  if (res.status >= 200 && res.status < 300 && !(type && type.includes('json'))) return { stream: res };
+  return { status: res.status, text: await res.text() };
 }
 
 // ---- The per-request time limit (timing.requestTimeoutMs) ----------------

@@ -46,9 +46,12 @@ extern "C" {
     pub fn is_abort(e: &JsValue) -> bool;
     /// Resolves after `ms`; rejects when `signal` aborts.
     pub fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Promise;
-    /// `fetch(url, init)`, with `signal` added when given.
-    #[wasm_bindgen(js_name = fetchWith)]
-    pub fn global_fetch(url: &str, init: &Object, signal: Option<&AbortSignal>) -> Promise;
+    /// `fetch(url, init)` (with `signal` when given) for a stream: resolves
+    /// to `{ stream }` (the `Response`, unread) for a 2xx reply that is not
+    /// JSON, else to `{ status, text }` (an error, or an envelope where a
+    /// stream was expected).
+    #[wasm_bindgen(js_name = fetchStream)]
+    pub fn fetch_stream(url: &str, init: &Object, signal: Option<&AbortSignal>) -> Promise;
     /// `fetch(url, init)` (with `signal` when given) and the body as text,
     /// within `ms` (0: no limit; then the fetch is aborted and the promise
     /// rejects with a `TimeoutError` carrying `requestTimeoutMs`): resolves

@@ -65,13 +65,6 @@ pub(crate) fn fetch_signal(signal: &AbortSignal) -> Option<&AbortSignal> {
     (!super::signal::is_never(signal)).then_some(signal)
 }
 
-/// Starts a fetch whose body is read as it comes (the agent stream):
-/// resolves to the `Response`. No time limit here: the turn bounds the wait
-/// for the headers, and the body has its own limits.
-pub fn fetch(url: &str, init: &Object, signal: &AbortSignal) -> Promise {
-    glue::global_fetch(url, init, fetch_signal(signal))
-}
-
 /// Starts one whole exchange for a small reply: sends `init` (from
 /// [`init_object`], reusable) to `url` and reads the body as text, in one
 /// promise, which resolves to a [`glue::TextReply`] (see [`text_reply`]).

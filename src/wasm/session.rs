@@ -71,6 +71,13 @@ impl SessionHandle {
     }
 }
 
+/// The fields of a [`SessionHandle`] that change while a session works.
+enum Field {
+    TurnText,
+    LastEventId,
+    RenderId,
+}
+
 pub(crate) struct SessionInner {
     client: NemoClient,
     info: SessionInfo,
@@ -146,12 +153,25 @@ impl Session {
         self.inner.handle.borrow().clone()
     }
 
-    fn update_handle(&self, f: impl FnOnce(&mut SessionHandle)) {
+    /// Sets the handle's in-flight fields (`None`: cleared), and hands the
+    /// new handle to `onHandle` once when that changed it.
+    #[inline(never)]
+    fn update_handle(&self, changes: &[(Field, Option<&str>)]) {
         let snapshot = {
             let mut h = self.inner.handle.borrow_mut();
-            let before = h.clone();
-            f(&mut h);
-            (*h != before).then(|| h.clone())
+            let mut changed = false;
+            for (field, value) in changes {
+                let slot = match field {
+                    Field::TurnText => &mut h.turn_text,
+                    Field::LastEventId => &mut h.last_event_id,
+                    Field::RenderId => &mut h.render_id,
+                };
+                if slot.as_deref() != *value {
+                    *slot = value.map(str::to_owned);
+                    changed = true;
+                }
+            }
+            changed.then(|| h.to_js())
         };
         if let Some(h) = snapshot {
             if let Some(cb) = self
@@ -161,36 +181,33 @@ impl Session {
                 .on_handle
                 .dyn_ref::<js_sys::Function>()
             {
-                let _ = cb.call1(&JsValue::UNDEFINED, &h.to_js());
+                let _ = cb.call1(&JsValue::UNDEFINED, &h);
             }
         }
     }
 
     pub(crate) fn turn_started(&self, text: &str, last_event_id: &str) {
-        self.update_handle(|h| {
-            h.turn_text = Some(text.to_string());
-            h.last_event_id = Some(last_event_id.to_string()).filter(|s| !s.is_empty());
-        });
+        self.update_handle(&[
+            (Field::TurnText, Some(text)),
+            (
+                Field::LastEventId,
+                Some(last_event_id).filter(|s| !s.is_empty()),
+            ),
+        ]);
     }
 
     pub(crate) fn set_last_event_id(&self, id: &str) {
-        // Saved only when it changes turn position meaningfully: the first id,
-        // then every id (cheap: the callback decides how often to persist).
-        let changed = self.inner.handle.borrow().last_event_id.as_deref() != Some(id);
-        if changed {
-            self.update_handle(|h| h.last_event_id = Some(id.to_string()));
-        }
+        // Every new id is saved (cheap: the callback decides how often to
+        // persist).
+        self.update_handle(&[(Field::LastEventId, Some(id))]);
     }
 
     pub(crate) fn turn_finished(&self) {
-        self.update_handle(|h| {
-            h.turn_text = None;
-            h.last_event_id = None;
-        });
+        self.update_handle(&[(Field::TurnText, None), (Field::LastEventId, None)]);
     }
 
     pub(crate) fn set_render_id(&self, id: Option<&str>) {
-        self.update_handle(|h| h.render_id = id.map(str::to_string));
+        self.update_handle(&[(Field::RenderId, id)]);
     }
 
     /// Fetches the state and remembers it as the session's latest timeline.
