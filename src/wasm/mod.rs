@@ -34,6 +34,12 @@ pub mod upload;
 
 use wasm_bindgen::prelude::*;
 
+/// The allocator: talc instead of std's dlmalloc, about 7 KB smaller
+/// (3 KB gzipped) and as fast on the decoders' allocation pattern.
+#[cfg(not(target_feature = "atomics"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub use client::NemoClient;
 pub use export::ExportJob;
 pub use session::Session;
