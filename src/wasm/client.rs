@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::api::{
     self, endpoints, normalize_base_url, parse_credits, parse_token, read_envelope_doc, ApiRequest,
-    Attribution, Credits, ErrorContext, Method, SessionInfo, DEFAULT_BASE_URL, DEFAULT_WEB_URL,
+    Attribution, Credits, ErrorContext, Method, DEFAULT_BASE_URL, DEFAULT_WEB_URL,
 };
 use crate::core::error::{Error, Result};
 use crate::core::exchange::{Exchange, Input, Step, Ticket, TokenGate};
@@ -510,20 +510,22 @@ impl NemoClient {
         parse_credits(&self.request(&endpoints::credits(), signal).await?)
     }
 
-    /// The claim link for a session: `<web>/workspace/claim?ct=…`.
-    pub async fn claim_link_with(
+    /// Sends `req` and hands the reply's data to `then`, in one promise:
+    /// the one future of every method that makes a single request.
+    pub(crate) fn request_then(
         &self,
-        info: &SessionInfo,
-        signal: &AbortSignal,
-    ) -> Result<String> {
-        let data = self
-            .request(
-                &endpoints::claim_token(&info.task_id, &info.session_id),
-                signal,
-            )
-            .await?;
-        let claim = api::parse_claim(&data)?;
-        Ok(api::claim_url(&self.inner.cfg.web_url, &claim.claim_token))
+        req: ApiRequest,
+        signal: AbortSignal,
+        then: Box<dyn FnOnce(Value<'static>) -> Result<JsValue>>,
+    ) -> Promise {
+        let this = self.clone();
+        spawn_promise(async move {
+            let r = match this.request(&req, &signal).await {
+                Ok(v) => then(v),
+                Err(e) => Err(e),
+            };
+            r.map_err(|e| error_to_js(&e))
+        })
     }
 }
 
@@ -717,15 +719,17 @@ impl NemoClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
-        let this = self.clone();
-        let signal = linked_signal(&options);
-        spawn_promise(async move {
-            this.credits_with(&signal)
-                .await
-                .map(|c| credits_to_js(&c).into())
-                .map_err(|e| error_to_js(&e))
-        })
+        self.request_then(
+            endpoints::credits(),
+            linked_signal(&options),
+            Box::new(credits_data_to_js),
+        )
     }
+}
+
+/// A credits reply's data as the JS `Credits` object.
+pub(crate) fn credits_data_to_js(data: Value<'static>) -> Result<JsValue> {
+    parse_credits(&data).map(|c| credits_to_js(&c).into())
 }
 
 /// Credits as a JS object.

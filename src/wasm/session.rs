@@ -7,14 +7,16 @@ use std::rc::Rc;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use crate::core::api::{endpoints, parse_session, parse_state, SessionInfo};
+use crate::core::api::{
+    claim_url, endpoints, parse_claim, parse_session, parse_state, SessionInfo,
+};
 use crate::core::error::{Error, Result};
+use crate::core::json::Value;
 use crate::core::timeline::Timeline;
 
-use super::client::{config_from_js, credits_to_js, NemoClient};
+use super::client::{config_from_js, credits_data_to_js, NemoClient};
 use super::convert::{error_to_js, get, get_string, Obj};
 use super::glue::AbortSignal;
-use super::http::spawn_promise;
 use super::signal::linked_signal;
 use super::timeline::JsTimeline;
 
@@ -217,6 +219,11 @@ impl Session {
             .client
             .request(&endpoints::state(self.id()), signal)
             .await?;
+        self.remember_state(data)
+    }
+
+    /// A state reply's data as the session's latest timeline.
+    fn remember_state(&self, data: Value<'static>) -> Result<Timeline> {
         let state = parse_state(data)?;
         let t = Timeline::from_state(&state);
         *self.inner.timeline.borrow_mut() = Some(t.clone());
@@ -249,15 +256,15 @@ impl Session {
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
         let this = self.clone();
-        spawn_promise(async move {
-            let signal = linked_signal(&options);
-            let previous = this.previous_timeline();
-            let t = this
-                .fetch_timeline(&signal)
-                .await
-                .map_err(|e| error_to_js(&e))?;
-            Ok(JsTimeline::with_previous(t, previous).into())
-        })
+        let previous = self.previous_timeline();
+        self.inner.client.request_then(
+            endpoints::state(self.id()),
+            linked_signal(&options),
+            Box::new(move |data| {
+                let t = this.remember_state(data)?;
+                Ok(JsTimeline::with_previous(t, previous).into())
+            }),
+        )
     }
 
     /// The credit balance.
@@ -266,15 +273,11 @@ impl Session {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
-        let client = self.inner.client.clone();
-        spawn_promise(async move {
-            let signal = linked_signal(&options);
-            let c = client
-                .credits_with(&signal)
-                .await
-                .map_err(|e| error_to_js(&e))?;
-            Ok(credits_to_js(&c).into())
-        })
+        self.inner.client.request_then(
+            endpoints::credits(),
+            linked_signal(&options),
+            Box::new(credits_data_to_js),
+        )
     }
 
     /// A link that opens this project in the web app. It carries a one-time
@@ -284,16 +287,16 @@ impl Session {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
     ) -> Promise {
-        let this = self.clone();
-        spawn_promise(async move {
-            let signal = linked_signal(&options);
-            this.inner
-                .client
-                .claim_link_with(&this.inner.info, &signal)
-                .await
-                .map(JsValue::from)
-                .map_err(|e| error_to_js(&e))
-        })
+        let web = self.inner.client.config().web_url.clone();
+        let info = &self.inner.info;
+        self.inner.client.request_then(
+            endpoints::claim_token(&info.task_id, &info.session_id),
+            linked_signal(&options),
+            Box::new(move |data| {
+                let claim = parse_claim(&data)?;
+                Ok(claim_url(&web, &claim.claim_token).into())
+            }),
+        )
     }
 
     /// The durable handle: `{ v, baseUrl, sessionId, taskId, renderId?,
@@ -308,21 +311,6 @@ impl Session {
 /// client's methods that return one live here, so `client` never needs
 /// `session`.
 impl NemoClient {
-    /// Creates a session.
-    pub async fn create_session_with(
-        &self,
-        task_name: &str,
-        language: Option<&str>,
-        signal: &AbortSignal,
-    ) -> Result<Session> {
-        let lang = language.unwrap_or(&self.inner.cfg.language);
-        let data = self
-            .request(&endpoints::create_session(task_name, lang), signal)
-            .await?;
-        let info = parse_session(&data)?;
-        Ok(Session::new(self.clone(), info, lang.to_string()))
-    }
-
     /// A session object for an existing id (no request is made).
     pub fn session_for(&self, info: SessionInfo) -> Session {
         Session::new(self.clone(), info, self.inner.cfg.language.clone())
@@ -361,12 +349,15 @@ impl NemoClient {
         let signal = linked_signal(&options);
         let name = get_string(&options, "taskName").unwrap_or_else(|| "project".into());
         let lang = get_string(&options, "language");
-        spawn_promise(async move {
-            this.create_session_with(&name, lang.as_deref(), &signal)
-                .await
-                .map(JsValue::from)
-                .map_err(|e| error_to_js(&e))
-        })
+        let lang = lang.unwrap_or_else(|| self.inner.cfg.language.clone());
+        self.request_then(
+            endpoints::create_session(&name, &lang),
+            signal,
+            Box::new(move |data| {
+                let info = parse_session(&data)?;
+                Ok(Session::new(this, info, lang).into())
+            }),
+        )
     }
 
     /// A session object for an existing session id (no request is made;
