@@ -83,14 +83,29 @@ pub(crate) fn start(
     q
 }
 
+/// Where a state request leaves its answer.
+type Slot = Rc<RefCell<Option<Result<Timeline>>>>;
+
+/// Reads the state into `slot` (the promise itself always resolves): the
+/// one future of both a turn's state requests, the recovery's and the
+/// snapshot taken alongside the message.
+fn read_state(session: &Session, signal: &AbortSignal, slot: &Slot) -> Promise {
+    let (session, signal, slot) = (session.clone(), signal.clone(), slot.clone());
+    spawn_promise(async move {
+        let answer = session.fetch_timeline(&signal).await;
+        *slot.borrow_mut() = Some(answer);
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
 /// The exchange a turn has in flight: at most one at a time.
 enum Io {
     /// The chat POST (resolves to the `Response`).
     Open(Promise),
     /// A read of the stream (resolves to `{ done, value }`).
     Read(Promise),
-    /// A state request (resolves when `slot` holds the timeline).
-    State(Promise, Rc<RefCell<Option<Timeline>>>),
+    /// A state request (resolves when `slot` holds its answer).
+    State(Promise, Slot),
 }
 
 impl Io {
@@ -130,7 +145,7 @@ async fn run(
     };
     let mut turn = Turn::new(&client.config().timing, start, now());
     // The snapshot's answer, whenever it comes (read between steps).
-    let snapshot: Rc<RefCell<Option<Result<Timeline>>>> = Rc::new(RefCell::new(None));
+    let snapshot: Slot = Rc::new(RefCell::new(None));
     let mut io: Option<Io> = None;
     let mut reader: Option<StreamReader> = None;
     let mut timer_at: Option<u64> = None;
@@ -166,24 +181,11 @@ async fn run(
                 TurnEffect::CancelTimer => timer_at = None,
                 TurnEffect::FetchState => {
                     let slot = Rc::new(RefCell::new(None));
-                    let (session, signal, into) = (session.clone(), signal.clone(), slot.clone());
-                    let p = spawn_promise(async move {
-                        let t = session
-                            .fetch_timeline(&signal)
-                            .await
-                            .map_err(|e| error_to_js(&e))?;
-                        *into.borrow_mut() = Some(t);
-                        Ok(JsValue::UNDEFINED)
-                    });
-                    io = Some(Io::State(p, slot));
+                    io = Some(Io::State(read_state(session, signal, &slot), slot));
                 }
                 TurnEffect::TakeSnapshot => {
-                    let (session, signal, into) =
-                        (session.clone(), signal.clone(), snapshot.clone());
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let answer = session.fetch_timeline(&signal).await;
-                        *into.borrow_mut() = Some(answer);
-                    });
+                    // Its answer is read between steps, whenever it comes.
+                    let _ = glue::quiet(&read_state(session, signal, &snapshot));
                 }
                 TurnEffect::RememberEventId(id) => session.set_last_event_id(&id),
                 TurnEffect::Emit(ev) => out.emit(event_to_js(&ev)),
@@ -220,6 +222,17 @@ async fn run(
         }
         let Some(done) = io.take() else { continue };
         match (done, settled) {
+            (Io::State(_, slot), r) => {
+                let state = r.and_then(|_| {
+                    slot.borrow_mut().take().unwrap_or_else(|| {
+                        Err(Error::protocol("the state request returned nothing"))
+                    })
+                });
+                match state {
+                    Err(e) if e.kind() == ErrorKind::Aborted && signal.aborted() => turn.on_abort(),
+                    state => turn.on_state(now(), state),
+                }
+            }
             (_, Err(e)) if e.kind() == ErrorKind::Aborted && signal.aborted() => turn.on_abort(),
             (Io::Open(_), Ok(v)) => {
                 let res: glue::Response = v.unchecked_into();
@@ -243,14 +256,6 @@ async fn run(
                 }
             }
             (Io::Read(_), Err(_)) => turn.on_stream_failed(now()),
-            (Io::State(_, slot), r) => {
-                let state = r.and_then(|_| {
-                    slot.borrow_mut()
-                        .take()
-                        .ok_or_else(|| Error::protocol("the state request returned nothing"))
-                });
-                turn.on_state(now(), state);
-            }
         }
     }
 }
