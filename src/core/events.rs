@@ -351,8 +351,10 @@ fn humanize(name: &str) -> String {
             ch.to_ascii_lowercase()
         });
     }
-    let trimmed = s.trim_end().len();
-    s.truncate(trimmed);
+    // `trim_end` in place, without `truncate`'s char-boundary panic.
+    while s.chars().next_back().is_some_and(char::is_whitespace) {
+        s.pop();
+    }
     if s.is_empty() {
         return "Working on it…".to_string();
     }
@@ -415,8 +417,8 @@ const TEMPORARY_ISSUE: &str = "I encountered a temporary issue";
 fn may_be_temporary_issue(text: &str) -> bool {
     let t = text.trim_start().as_bytes();
     let m = TEMPORARY_ISSUE.as_bytes();
-    let n = t.len().min(m.len());
-    t[..n].eq_ignore_ascii_case(&m[..n])
+    // The common prefix (zip stops at the shorter), without slicing.
+    t.iter().zip(m).all(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
 fn is_temporary_issue(text: &str) -> bool {
@@ -603,7 +605,9 @@ impl TurnAssembler {
                 self.pending.len() - 1
             }
         };
-        let p = &mut self.pending[i];
+        let Some(p) = self.pending.get_mut(i) else {
+            return;
+        };
         p.buf.push_str(text);
         // Withhold while nothing is shown and the text could still turn out
         // to be the temporary-issue message.

@@ -529,7 +529,7 @@ fn describe_foreign(head: &[u8]) -> Option<&'static str> {
 
 fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
     let skip = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    &bytes[skip..]
+    bytes.get(skip..).unwrap_or(&[])
 }
 
 /// True when the head is valid UTF-8 (allowing a cut at the end) with no
@@ -538,10 +538,12 @@ fn looks_like_text(head: &[u8]) -> bool {
     let valid = match core::str::from_utf8(head) {
         Ok(s) => s,
         // A multi-byte character cut by the head's end is still text.
-        Err(e) if e.error_len().is_none() => match core::str::from_utf8(&head[..e.valid_up_to()]) {
-            Ok(s) => s,
-            Err(_) => return false,
-        },
+        Err(e) if e.error_len().is_none() => {
+            match core::str::from_utf8(head.get(..e.valid_up_to()).unwrap_or(&[])) {
+                Ok(s) => s,
+                Err(_) => return false,
+            }
+        }
         Err(_) => return false,
     };
     valid

@@ -427,17 +427,17 @@ fn push_secs(out: &mut String, ms: u64) {
     push_u64(out, ms / 1000);
     let frac = ms % 1000;
     if frac != 0 {
-        let mut digits = [
+        let digits = [
             b'0' + (frac / 100) as u8,
             b'0' + (frac / 10 % 10) as u8,
             b'0' + (frac % 10) as u8,
         ];
         let mut len = 3;
-        while len > 0 && digits[len - 1] == b'0' {
+        while len > 0 && digits.get(len - 1) == Some(&b'0') {
             len -= 1;
         }
         out.push('.');
-        for d in &mut digits[..len] {
+        for d in digits.iter().take(len) {
             out.push(char::from(*d));
         }
     }
