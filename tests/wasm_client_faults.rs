@@ -878,8 +878,10 @@ async fn the_message_goes_first_even_when_the_state_endpoint_hangs() {
     let (_, r) = send_ok(&session, "echo: sent at once").await;
     assert_eq!(s(&r, "text"), "sent at once");
     // The snapshot request reaches the server (alongside the message, or
-    // just after it) and hangs there; the finished turn never waited for it:
-    // a stall without a time ends only when its client gives up (60 s).
+    // just after it) and hangs there; the turn finished without waiting for
+    // it (a stall without a time ends only when its client gives up, and
+    // the order of the chat POST and the snapshot is the native test's
+    // `the_message_goes_first_and_the_snapshot_rides_alongside`).
     let mut st = stats().await;
     for _ in 0..100 {
         if fired(&st, "stall") >= 1.0 {
@@ -891,11 +893,6 @@ async fn the_message_goes_first_even_when_the_state_endpoint_hangs() {
     assert!(
         fired(&st, "stall") >= 1.0,
         "the snapshot was asked for: {}",
-        show(&at(&st, &["global"]))
-    );
-    assert!(
-        global_stat(&st, "stalls_open") >= 1.0,
-        "the turn finished while the state request still hung: {}",
         show(&at(&st, &["global"]))
     );
     assert_eq!(
