@@ -346,6 +346,10 @@ function render(m, r) {
       L.push(p.error ? `| ${name} | (failed: ${p.error}) | | |` : `| ${name} ${p.version} | ${kb(p.minGzip)} KB | – | ${kb(p.minGzip)} KB (${kb(p.minRaw)} KB minified) |`);
     }
     L.push('');
+    if (s.ours.studioMinGzip !== undefined) {
+      L.push(`The \`<nemo-studio>\` element is a separate entry (\`nemo-video/studio\`): the browser entry above holds none of it, so importing \`nemo-video\` alone costs nothing more; importing the studio (which brings the client) bundles to ${kb(s.ours.studioMinGzip)} KB of JS, ${kb(s.ours.studioAddsGzip)} KB more than the client alone, plus the same wasm.`);
+      L.push('');
+    }
     if (s.breakdown) {
       L.push(`What takes the bytes in our wasm (twiggy on \`${s.breakdown.file.replace(ROOT + '/', '')}\`: the same build with names kept; ${kb(s.breakdown.totalWithoutNames)} KB without the name section, raw, before gzip), grouped by owner:`);
       L.push('');

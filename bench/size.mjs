@@ -38,6 +38,13 @@ const ours = {
   jsMinGzip: gz(ourMin),
 };
 ours.totalGzip = ours.wasmGzip + ours.jsMinGzip;
+// The studio is a separate entry: the main entry above holds none of it, and
+// `import 'nemo-video/studio'` adds this much (bundled with the client).
+if (existsSync(join(PKG, 'studio.js'))) {
+  const withStudio = bundle(join(PKG, 'studio.js'));
+  ours.studioMinGzip = gz(withStudio);
+  ours.studioAddsGzip = ours.studioMinGzip - ours.jsMinGzip;
+}
 
 const peers = {};
 for (const name of ['replicate', '@fal-ai/client', 'openai']) {
