@@ -694,15 +694,15 @@ pub struct RawEvent<'a> {
 }
 
 /// Where the decoder sends what it completes, as the stream's raw bytes
-/// (see [`SseDecoder::push_raw`]): [`Items`] for [`SseDecoder::push_with`],
-/// [`DataOnly`] for the data-only fast path, the JS batch
+/// (see [`SseDecoder::push_raw`]): the item collector behind
+/// [`SseDecoder::push_with`], the data-only fast path, the JS batch
 /// ([`crate::sse_batch`]).
 pub trait RawEmit {
     /// A comment line, after the colon and one optional space.
     fn comment(&mut self, text: &[u8]);
     /// A dispatched event.
     fn event(&mut self, event: RawEvent<'_>);
-    /// Offered by a [`data_only`](SseDecoder::data_only) decoder: `rest`
+    /// Offered by a data-only decoder: `rest`
     /// is what follows a clean event's `data:` (and its space) to the end
     /// of the chunk. When it begins with the event's data, its line end and
     /// the blank line (`\n\n`), take the event and return the data's length:
