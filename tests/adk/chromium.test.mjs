@@ -11,19 +11,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
+// One Chromium and one set of launch flags for every browser test.
+import { CHROMIUM, CHROMIUM_ARGS } from '../package/helpers.mjs';
 import { ERROR_CASES, RELAYS, TURN_CASES } from './cases.mjs';
 import { APP, ROOT, USER, adkUrl, createSession, pagePort, rawRunSse, requirePkg, startPageServer, startRelay } from './lib.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 requirePkg();
 const ADK = adkUrl();

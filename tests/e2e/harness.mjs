@@ -16,6 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+// One Chromium and one set of launch flags for every browser test.
+import { CHROMIUM, CHROMIUM_ARGS } from '../package/helpers.mjs';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = path.join(ROOT, 'tests/artifacts');
 export const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
@@ -98,18 +101,9 @@ export async function admin(emu, route, body, method = body === undefined ? 'GET
 export async function launchBrowser() {
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'nemo-e2e-profile-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
     viewport: DESKTOP,
     acceptDownloads: true,
   });
